@@ -1,0 +1,5 @@
+"""Factor-exposure analysis: data sources, factor models, estimators and reports."""
+
+from __future__ import annotations
+
+__version__ = "0.1.0"

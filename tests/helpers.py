@@ -1,0 +1,24 @@
+"""Helpers shared by the tests (importable as ``tests.helpers``)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+
+def simulate(
+    rng: np.random.Generator,
+    betas: dict[str, float],
+    *,
+    n: int = 1000,
+    alpha: float = 0.0002,
+    noise: float = 0.01,
+    start: str = "2010-01-01",
+    name: str = "SIM",
+) -> tuple[pd.Series, pd.DataFrame]:
+    """Returns y = alpha + X @ betas + e with known coefficients, on business days."""
+    idx = pd.bdate_range(start, periods=n, name="date")
+    X = pd.DataFrame(rng.normal(0.0003, 0.01, (n, len(betas))), index=idx, columns=list(betas))
+    e = rng.normal(0.0, noise, n)
+    y = pd.Series(alpha + X.to_numpy() @ np.array(list(betas.values())) + e, index=idx, name=name)
+    return y, X
