@@ -22,3 +22,24 @@ def simulate(
     e = rng.normal(0.0, noise, n)
     y = pd.Series(alpha + X.to_numpy() @ np.array(list(betas.values())) + e, index=idx, name=name)
     return y, X
+
+
+def require_tool(name: str) -> str:
+    """Path of a command-line tool the test needs.
+
+    Outside CI a missing tool skips the test with the reason; in CI (``CI`` set)
+    it fails, because CI installs every tool (scripts/system-deps.sh) and the
+    end-to-end path must never be skipped there.
+    """
+    import os
+    import shutil
+
+    import pytest
+
+    path = shutil.which(name)
+    if path:
+        return path
+    msg = f"{name} is not installed (run `make system-deps`: Debian chromium / poppler-utils)"
+    if os.environ.get("CI"):
+        pytest.fail(f"{msg}; CI must install it")
+    pytest.skip(msg)

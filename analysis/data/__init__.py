@@ -84,8 +84,8 @@ def open_sources(
             return YahooSource(), FrenchSource()
         cache = DataCache(cache_dir)
         return (
-            CachedPriceSource(YahooSource(), cache, refresh=refresh),  # type: ignore[return-value]
-            CachedPriceSource(FrenchSource(), cache, refresh=refresh),  # type: ignore[return-value]
+            CachedPriceSource(YahooSource(), cache, refresh=refresh),
+            CachedPriceSource(FrenchSource(), cache, refresh=refresh),
         )
     if kind == "csv":
         from analysis.data.files import FileSource
@@ -109,9 +109,7 @@ def fetch_factor_datasets(
     out: pd.DataFrame | None = None
     for ds in datasets:
         if ds not in FACTOR_DATASETS:
-            raise DataError(
-                f"unknown factor dataset {ds!r}; known: {', '.join(FACTOR_DATASETS)}"
-            )
+            raise DataError(f"unknown factor dataset {ds!r}; known: {', '.join(FACTOR_DATASETS)}")
         frame = source.fetch_factors(ds, frequency)
         if out is None:
             out = frame

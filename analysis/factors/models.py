@@ -246,6 +246,8 @@ def build_design(
     factor_prices: pd.DataFrame | None = None,
     factor_window: int = 126,
     min_nobs: int | None = None,
+    start: pd.Timestamp | None = None,
+    end: pd.Timestamp | None = None,
 ) -> Design:
     """Assemble ``y`` and ``X`` for one stock under one model.
 
@@ -268,6 +270,10 @@ def build_design(
         Look-back of the engineered factors, in periods of ``frequency``.
     min_nobs
         Minimum aligned observations; default :func:`min_observations`.
+    start, end
+        Regression sample (inclusive). Prices before ``start`` still feed the
+        first return and the engineered look-back windows, so the sample
+        starts at ``start`` rather than a look-back later.
 
     Raises
     ------
@@ -309,6 +315,9 @@ def build_design(
             y = y - joined["RF"]
         y = y.rename(ticker)
         X = joined[list(model.factors)]
+    if start is not None or end is not None:
+        keep = (y.index >= (start or y.index.min())) & (y.index <= (end or y.index.max()))
+        y, X = y[keep], X[keep]
     need = min_nobs if min_nobs is not None else min_observations(len(model.factors))
     if len(y) < need:
         raise InsufficientDataError(
