@@ -1,0 +1,185 @@
+"""The Quarto path: command line, ``_quarto.yml``, the staged project, and collecting its output.
+
+Quarto itself cannot be installed here (see the README); the project's Quarto
+path is checked against a real Quarto elsewhere. These tests pin down what the
+project hands to Quarto, following ``shared/QUARTO-NOTES.md`` (observed with
+Quarto 1.7.34) and Quarto's documentation, and test the code that collects
+Quarto's output with a stand-in executable that writes the layout Quarto
+writes for this project shape (NOTES item 1).
+"""
+
+from __future__ import annotations
+
+import os
+import stat
+import sys
+from pathlib import Path
+
+import nbformat
+import pandas as pd
+import pytest
+import yaml
+
+from analysis.report import render_quarto, runner
+from analysis.report.execute import read_front_matter
+from analysis.report.inputs import RunData
+from analysis.report.params import ExposureParams, load_params
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def test_command_line_renders_without_executing(tmp_path: Path) -> None:
+    cmd = render_quarto.quarto_command(tmp_path / "stage")
+    assert cmd == ["quarto", "render", str(tmp_path / "stage"), "--no-execute"]
+    assert (
+        render_quarto.quarto_command(tmp_path, "/opt/quarto/bin/quarto")[0]
+        == "/opt/quarto/bin/quarto"
+    )
+
+
+def test_root_quarto_yml_is_a_website_that_never_executes() -> None:
+    cfg = yaml.safe_load((ROOT / "_quarto.yml").read_text())
+    assert cfg["project"]["type"] == "website"
+    assert cfg["project"]["output-dir"] == "_site"
+    assert set(cfg["project"]["render"]) == {"index.qmd", "methodology.qmd", "reports/*.ipynb"}
+    assert {"assets/", "downloads/"} <= set(cfg["project"]["resources"])
+    assert cfg["execute"]["enabled"] is False
+    # HTML for the whole site; typst (PDF) only for ticker pages, via reports/_metadata.yml
+    assert set(cfg["format"]) == {"html"}
+    hrefs = [item["href"] for item in cfg["website"]["navbar"]["left"]]
+    assert hrefs == ["index.qmd", "methodology.qmd"]
+
+
+def test_reports_metadata_adds_typst_and_relative_plotly() -> None:
+    meta = yaml.safe_load((ROOT / "templates" / "quarto" / "reports_metadata.yml").read_text())
+    assert set(meta["format"]) == {"html", "typst"}
+    header = meta["format"]["html"]["include-in-header"]["text"]
+    assert 'src="../assets/plotly.min.js"' in header and "http" not in header
+    typst = meta["format"]["typst"]
+    assert typst["papersize"] == "a4" and typst["echo"] is False
+
+
+@pytest.fixture(scope="module")
+def executed(tmp_path_factory: pytest.TempPathFactory) -> tuple[ExposureParams, Path]:
+    """A small executed run (two tickers, one failing) to stage."""
+    folder = tmp_path_factory.mktemp("q")
+    params_file = folder / "q.yml"
+    params_file.write_text(
+        "name: q\ntitle: Quarto stage\ndata: {source: sample}\nmarket: ^GSPC\n"
+        "tickers: [JNJ, ZZZZ]\nmodels: [single_index]\nfrequency: weekly\n"
+        "start: 2012-01-01\nend: 2015-12-31\nrolling_window: 52\n"
+    )
+    runner.run(params_file, out=folder / "reports", execute_only=True, progress=False)
+    p = load_params(params_file)
+    assert isinstance(p, ExposureParams)
+    return p, folder / "reports" / "q"
+
+
+def _stage(params: ExposureParams, root: Path, stage: Path) -> None:
+    paths = runner.RunPaths(root)
+    outcomes = runner.ordered_all(paths, params, {})
+    render_quarto.stage_project(
+        params,
+        paths,
+        RunData.load(paths.data),
+        pd.read_csv(root / "exposures.csv"),
+        pd.read_csv(root / "fit.csv"),
+        outcomes,
+        "2026-01-02",
+        stage,
+    )
+
+
+@pytest.mark.slow
+def test_staged_project_has_quartos_shape(
+    executed: tuple[ExposureParams, Path], tmp_path: Path
+) -> None:
+    params, root = executed
+    stage = tmp_path / "stage"
+    _stage(params, root, stage)
+    cfg = yaml.safe_load((stage / "_quarto.yml").read_text())
+    assert cfg["website"]["title"] == "Quarto stage"
+    assert cfg["project"] == yaml.safe_load((ROOT / "_quarto.yml").read_text())["project"]
+    for name in (
+        "index.qmd",
+        "methodology.qmd",
+        "reports/_metadata.yml",
+        "reports/JNJ.ipynb",
+        "reports/ZZZZ.ipynb",
+        "assets/plotly.min.js",
+        "assets/site.css",
+        "downloads/exposures.csv",
+        "downloads/rolling.zip",
+    ):
+        assert (stage / name).exists(), name
+    # the listing picks up titles from each notebook's first raw cell (NOTES item 2)
+    nb = nbformat.read(stage / "reports" / "JNJ.ipynb", as_version=4)
+    assert read_front_matter(nb)["title"] == "JNJ — factor exposures"
+    index = (stage / "index.qmd").read_text()
+    front = yaml.safe_load(index.split("---")[1])
+    assert front["listing"]["contents"] == "reports/*.ipynb" and front["listing"]["type"] == "table"
+    assert "```{=html}" in index and "::: {#report-listing}" in index
+    assert 'src="assets/plotly.min.js"' in front["include-in-header"]["text"]
+    # figures carry the plotly div for HTML and the PNG for typst (NOTES item 3);
+    # tables carry a pipe table for typst (item 4); no CDN anywhere (item 5)
+    outputs = [o for c in nb.cells if c.cell_type == "code" for o in c.outputs]
+    fig = next(o for o in outputs if "image/png" in o.get("data", {}))
+    assert "text/html" in fig["data"] and "text/markdown" not in fig["data"]
+    table = next(
+        o for o in outputs if "text/markdown" in o.get("data", {}) and "text/html" in o["data"]
+    )
+    assert table["data"]["text/markdown"].lstrip().startswith("|")
+    for path in stage.rglob("*"):
+        # (ZZZZ's notebook holds a Python traceback, whose file paths are legitimately absolute)
+        if path.suffix in (".qmd", ".ipynb", ".yml") and path.stem != "ZZZZ":
+            text = path.read_text()
+            assert "cdn.plot.ly" not in text and "cdn.jsdelivr" not in text, path
+            assert str(ROOT) not in text, f"absolute project path in {path}"
+
+
+FAKE_QUARTO = r"""
+import shutil, sys
+from pathlib import Path
+args = sys.argv[1:]
+assert args[0] == "render" and args[2] == "--no-execute", args
+stage = Path(args[1])
+site = stage / "_site"
+(site / "reports").mkdir(parents=True)
+for name in ("index", "methodology"):
+    (site / f"{name}.html").write_text(f"<html>{name}</html>")
+for nb in (stage / "reports").glob("*.ipynb"):
+    (site / "reports" / f"{nb.stem}.html").write_text("<html>page</html>")
+    (site / "reports" / f"{nb.stem}.pdf").write_bytes(b"%PDF-1.7 stand-in")
+for folder in ("assets", "downloads"):
+    shutil.copytree(stage / folder, site / folder)
+"""
+
+
+@pytest.mark.slow
+def test_render_run_collects_site_and_pdfs(
+    executed: tuple[ExposureParams, Path], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    _, root = executed
+    bin_dir = tmp_path / "bin"
+    bin_dir.mkdir()
+    fake = bin_dir / "quarto"
+    fake.write_text(f"#!{sys.executable}\n{FAKE_QUARTO}")
+    fake.chmod(fake.stat().st_mode | stat.S_IEXEC)
+    monkeypatch.setenv("PATH", f"{bin_dir}{os.pathsep}{os.environ['PATH']}")
+    (root / "site").mkdir(exist_ok=True)
+    (root / "site" / "stale.html").write_text("old")
+    assert runner.choose_renderer("auto") == "quarto"
+    summary = runner.render(root.parent.parent / "q.yml", out=root.parent, progress=False)
+    assert summary.renderer == "quarto"
+    assert (root / "site" / "index.html").read_text() == "<html>index</html>"
+    assert not (root / "site" / "stale.html").exists()  # the old site was replaced whole
+    assert (root / "pdf" / "JNJ.pdf").read_bytes().startswith(b"%PDF")
+    assert not (root / "pdf" / "ZZZZ.pdf").exists()  # failed tickers get no PDF
+    assert not (root / ".quarto-stage").exists()
+    assert (root / "site" / "downloads" / "manifest.json").exists()
+
+
+def test_quarto_failure_is_reported(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    with pytest.raises(Exception, match="--renderer quarto: 'quarto' is not on PATH"):
+        monkeypatch.setenv("PATH", str(tmp_path))
+        runner.choose_renderer("quarto")
