@@ -32,7 +32,7 @@ typecheck: $(STAMP)
 	$(BIN)/mypy
 
 test: $(STAMP) system-deps lint typecheck
-	$(BIN)/python -m pytest -n $(JOBS) --dist loadgroup --durations=15
+	$(BIN)/python -m pytest -n $(JOBS) --durations=15
 
 bench: $(STAMP)
 	$(BIN)/python bench/rolling_betas.py

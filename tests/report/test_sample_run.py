@@ -6,9 +6,12 @@ module; it is never skipped there (tests.helpers.require_tool fails in CI).
 
 from __future__ import annotations
 
+import fcntl
 import json
+import os
 import re
 import subprocess
+from dataclasses import asdict, dataclass
 from pathlib import Path
 from urllib.parse import unquote, urlparse
 
@@ -27,18 +30,49 @@ from tests.helpers import require_tool
 
 ROOT = Path(__file__).resolve().parents[2]
 PARAMS = ROOT / "params" / "sample.yml"
+EPOCH = "1763683200"  # SOURCE_DATE_EPOCH for 2025-11-21
 
-pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("sample-run")]
+pytestmark = pytest.mark.slow
+
+
+@dataclass(frozen=True)
+class RunRecord:
+    """What the sample run returned, as shared between test workers."""
+
+    exit_code: int
+    outcomes: list[runner.TickerOutcome]
+    lines: list[str]
 
 
 @pytest.fixture(scope="module")
-def sample(tmp_path_factory: pytest.TempPathFactory) -> tuple[runner.RunSummary, Path]:
-    mp = pytest.MonkeyPatch()
-    mp.setenv("SOURCE_DATE_EPOCH", "1763683200")  # 2025-11-21
-    out = tmp_path_factory.mktemp("reports")
-    summary = runner.run(PARAMS, out=out, jobs=2, renderer="builtin", progress=False)
-    yield summary, out / "sample"
-    mp.undo()
+def sample(tmp_path_factory: pytest.TempPathFactory) -> tuple[RunRecord, Path]:
+    """Run params/sample.yml once per test session, even with several xdist workers.
+
+    Workers share the parent of their base temp folder; the first one to take
+    the lock runs the sample, the others wait and reuse its outputs.
+    """
+    base = tmp_path_factory.getbasetemp()
+    shared = base.parent if os.environ.get("PYTEST_XDIST_WORKER") else base
+    out = shared / "sample-run"
+    record = out / "summary.json"
+    with open(shared / "sample-run.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if not record.exists():
+            mp = pytest.MonkeyPatch()
+            mp.setenv("SOURCE_DATE_EPOCH", EPOCH)
+            try:
+                summary = runner.run(PARAMS, out=out, jobs=2, renderer="builtin", progress=False)
+            finally:
+                mp.undo()
+            doc = {
+                "exit_code": summary.exit_code,
+                "outcomes": [asdict(o) for o in summary.outcomes],
+                "lines": summary.lines(),
+            }
+            record.write_text(json.dumps(doc))
+    doc = json.loads(record.read_text())
+    outcomes = [runner.TickerOutcome(**o) for o in doc["outcomes"]]
+    return RunRecord(doc["exit_code"], outcomes, doc["lines"]), out / "sample"
 
 
 @pytest.fixture(scope="module")
@@ -48,11 +82,9 @@ def params() -> ExposureParams:
     return p
 
 
-def test_every_ticker_succeeds(
-    sample: tuple[runner.RunSummary, Path], params: ExposureParams
-) -> None:
+def test_every_ticker_succeeds(sample: tuple[RunRecord, Path], params: ExposureParams) -> None:
     summary, root = sample
-    assert summary.exit_code == 0, summary.lines()
+    assert summary.exit_code == 0, summary.lines
     assert [o.status for o in summary.outcomes] == ["ok"] * len(params.tickers)
     for t in params.tickers:
         assert (root / "notebooks" / f"{t}.ipynb").exists()
@@ -64,10 +96,10 @@ def test_every_ticker_succeeds(
     for name in ("index.html", "methodology.html", "assets/plotly.min.js", "downloads/rolling.zip"):
         assert (root / "site" / name).exists(), name
     assert not list(root.rglob(".*.partial.ipynb"))
-    assert "Site: " in "\n".join(summary.lines())
+    assert "Site: " in "\n".join(summary.lines)
 
 
-def test_csv_contracts(sample: tuple[runner.RunSummary, Path], params: ExposureParams) -> None:
+def test_csv_contracts(sample: tuple[RunRecord, Path], params: ExposureParams) -> None:
     _, root = sample
     exp = pd.read_csv(root / "exposures.csv")
     fit = pd.read_csv(root / "fit.csv")
@@ -83,7 +115,7 @@ def test_csv_contracts(sample: tuple[runner.RunSummary, Path], params: ExposureP
 
 @pytest.mark.parametrize("ticker", ["AAPL", "XOM"])
 def test_numbers_equal_the_library(
-    sample: tuple[runner.RunSummary, Path], params: ExposureParams, ticker: str
+    sample: tuple[RunRecord, Path], params: ExposureParams, ticker: str
 ) -> None:
     """Recompute every model with the library directly from the run's data snapshot."""
     _, root = sample
@@ -115,7 +147,7 @@ def test_numbers_equal_the_library(
         np.testing.assert_allclose(csv.drop(columns="date"), ref.drop(columns="date"), rtol=1e-9)
 
 
-def test_manifest(sample: tuple[runner.RunSummary, Path], params: ExposureParams) -> None:
+def test_manifest(sample: tuple[RunRecord, Path], params: ExposureParams) -> None:
     _, root = sample
     doc = json.loads((root / "manifest.json").read_text())
     data = RunData.load(root / "data")
@@ -137,7 +169,7 @@ def _pdftotext(path: Path) -> str:
     return " ".join(out.stdout.split()).replace("\u2212", "-")
 
 
-def test_pdf_text_and_charts(sample: tuple[runner.RunSummary, Path]) -> None:
+def test_pdf_text_and_charts(sample: tuple[RunRecord, Path]) -> None:
     _, root = sample
     pdf = root / "pdf" / "AAPL.pdf"
     text = _pdftotext(pdf)
@@ -156,7 +188,7 @@ def test_pdf_text_and_charts(sample: tuple[runner.RunSummary, Path]) -> None:
     assert len(images) >= 20  # every chart of the four models
 
 
-def test_notebooks_are_complete_and_titled(sample: tuple[runner.RunSummary, Path]) -> None:
+def test_notebooks_are_complete_and_titled(sample: tuple[RunRecord, Path]) -> None:
     _, root = sample
     nb = nbformat.read(root / "notebooks" / "MSFT.ipynb", as_version=4)
     assert nb.cells[0].cell_type == "raw" and "title: MSFT — factor exposures" in nb.cells[0].source
@@ -168,11 +200,11 @@ def test_notebooks_are_complete_and_titled(sample: tuple[runner.RunSummary, Path
     assert len(pngs) >= 20 and len(htmls) == len(pngs)  # every figure carries both renditions
 
 
-def test_rerun_skips_unchanged_tickers(sample: tuple[runner.RunSummary, Path]) -> None:
+def test_rerun_skips_unchanged_tickers(sample: tuple[RunRecord, Path]) -> None:
     _, root = sample
     before = (root / "exposures.csv").read_bytes()
     mp = pytest.MonkeyPatch()
-    mp.setenv("SOURCE_DATE_EPOCH", "1763683200")
+    mp.setenv("SOURCE_DATE_EPOCH", EPOCH)
     try:
         again = runner.run(PARAMS, out=root.parent, jobs=1, renderer="builtin", progress=False)
     finally:
@@ -182,7 +214,7 @@ def test_rerun_skips_unchanged_tickers(sample: tuple[runner.RunSummary, Path]) -
     assert (root / "exposures.csv").read_bytes() == before
 
 
-def test_forced_rerun_is_byte_identical(sample: tuple[runner.RunSummary, Path]) -> None:
+def test_forced_rerun_is_byte_identical(sample: tuple[RunRecord, Path]) -> None:
     _, root = sample
     files = [
         root / "notebooks" / "KO.ipynb",
@@ -192,7 +224,7 @@ def test_forced_rerun_is_byte_identical(sample: tuple[runner.RunSummary, Path]) 
     ]
     before = {f: f.read_bytes() for f in files}
     mp = pytest.MonkeyPatch()
-    mp.setenv("SOURCE_DATE_EPOCH", "1763683200")
+    mp.setenv("SOURCE_DATE_EPOCH", EPOCH)
     try:
         again = runner.run(
             PARAMS,
@@ -228,7 +260,7 @@ def _links_resolve(page_file: Path, html: str) -> list[str]:
     return broken
 
 
-def test_site_in_chromium(sample: tuple[runner.RunSummary, Path], params: ExposureParams) -> None:
+def test_site_in_chromium(sample: tuple[RunRecord, Path], params: ExposureParams) -> None:
     chromium = require_tool("chromium")
     from playwright.sync_api import sync_playwright
 
