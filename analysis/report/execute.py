@@ -28,7 +28,7 @@ import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 import nbformat
 import papermill
@@ -47,8 +47,21 @@ class LocalKernelManager(AsyncKernelManager):
 
     IPC needs no free ports (parallel workers cannot race for them) and
     ipykernel does not warn about unencrypted TCP. Each manager gets its own
-    socket path prefix under the temporary folder.
+    socket path prefix under the temporary folder. The kernel process's own
+    output (start-up and shutdown messages, not cell output, which goes into
+    the notebook) is appended to :attr:`log_path` instead of the terminal.
     """
+
+    log_path: ClassVar[Path | None] = None
+
+    async def _async_launch_kernel(self, kernel_cmd: list[str], **kw: Any) -> None:
+        if self.log_path is None:
+            await super()._async_launch_kernel(kernel_cmd, **kw)
+            return
+        self.log_path.parent.mkdir(parents=True, exist_ok=True)
+        with open(self.log_path, "ab") as log:
+            kw.update(stdout=log, stderr=log)
+            await super()._async_launch_kernel(kernel_cmd, **kw)
 
     @default("transport")
     def _default_transport(self) -> str:
@@ -149,6 +162,7 @@ def execute_notebook(
     cwd: Path,
     timeout: float,
     kernel_name: str = "python3",
+    log_path: Path | None = None,
 ) -> ExecOutcome:
     """Execute ``template`` with ``parameters`` into ``output``.
 
@@ -168,6 +182,9 @@ def execute_notebook(
         Seconds for the whole notebook (every cell gets what is left of it).
     kernel_name
         Jupyter kernel to run.
+    log_path
+        File the kernel process's own stderr/stdout is appended to
+        (default: inherited from this process).
     """
     tmp = partial_path(output)
     output.parent.mkdir(parents=True, exist_ok=True)
@@ -178,6 +195,7 @@ def execute_notebook(
         return max(1, int(deadline - time.monotonic()))
 
     error: str | None = None
+    LocalKernelManager.log_path = log_path
     try:
         papermill.execute_notebook(
             str(template),
@@ -198,6 +216,8 @@ def execute_notebook(
         error = f"Timeout: notebook exceeded {timeout:.0f} s ({exc.__class__.__name__})"
     except Exception as exc:  # kernel died, could not start ...: record, do not crash the run
         error = f"{exc.__class__.__name__}: {_ANSI.sub('', str(exc))}".splitlines()[0]
+    finally:
+        LocalKernelManager.log_path = None
     seconds = time.monotonic() - t0
     if not tmp.exists():
         # nothing was written (e.g. the kernel never started): keep a notebook that says so

@@ -242,6 +242,7 @@ def process_ticker(task: TickerTask) -> TickerOutcome:
         cwd=paths.notebooks,
         timeout=task.timeout,
         kernel_name=task.kernel,
+        log_path=paths.root / "logs" / f"{task.slug}.kernel.log",
     )
     seconds = {"execute": ex.seconds}
     model_status: dict[str, str] = {}

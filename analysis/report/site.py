@@ -172,6 +172,8 @@ def index_body(
             first=f"{data.prices.index.min():%Y-%m-%d}",
             last=f"{data.prices.index.max():%Y-%m-%d}",
             market=params.market,
+            start=params.start or "first available",
+            end=params.end or "last available",
             models=[m.definition.label for m in params.resolved_models()],
             counts=counts,
             failures=failures,
