@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import hashlib
 import warnings
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Literal, Protocol, runtime_checkable
 
@@ -194,6 +194,63 @@ def frame_hash(frame: pd.DataFrame | pd.Series) -> str:
     h.update("\x1f".join(map(str, df.columns)).encode())
     h.update(np.ascontiguousarray(df.to_numpy(dtype="float64", na_value=np.nan)).tobytes())
     return h.hexdigest()
+
+
+def window_bounds(
+    start: object, end: object, *, source: str
+) -> tuple[pd.Timestamp | None, pd.Timestamp | None]:
+    """Parse a source's ``start``/``end`` arguments as tz-naive timestamps (``None`` stays).
+
+    Raises
+    ------
+    DataError
+        Naming the source, if either is not a date or ``start`` is after ``end``.
+    """
+    bounds: list[pd.Timestamp | None] = []
+    for what, value in (("start", start), ("end", end)):
+        if value is None:
+            bounds.append(None)
+            continue
+        try:
+            ts = pd.Timestamp(value)
+        except (ValueError, TypeError) as exc:
+            raise DataError(f"{source}: {what} {value!r} is not a date") from exc
+        if pd.isna(ts):
+            raise DataError(f"{source}: {what} {value!r} is not a date")
+        bounds.append(ts.tz_localize(None) if ts.tzinfo is not None else ts)
+    first, last = bounds
+    if first is not None and last is not None and first > last:
+        raise DataError(f"{source}: start {first:%Y-%m-%d} is after end {last:%Y-%m-%d}")
+    return first, last
+
+
+def fmt_date(ts: pd.Timestamp | None, default: str) -> str:
+    """``YYYY-MM-DD``, or ``default`` (e.g. ``"the start"``) for an open bound."""
+    return default if ts is None else f"{ts:%Y-%m-%d}"
+
+
+def split_window(
+    prices: pd.DataFrame,
+    start: pd.Timestamp | None,
+    end: pd.Timestamp | None,
+    reason: Callable[[str, pd.Timestamp, pd.Timestamp], str],
+) -> tuple[pd.DataFrame, dict[str, str]]:
+    """Prices inside ``[start, end]``, and why each ticker without one there failed.
+
+    ``reason(ticker, first, last)`` words the failure, given the range the
+    ticker's data does cover. Rows where no delivered ticker has a price are
+    dropped.
+    """
+    window = prices.loc[start:end]
+    delivered: list[str] = []
+    failed: dict[str, str] = {}
+    for ticker in prices.columns:
+        if window[ticker].notna().any():
+            delivered.append(ticker)
+            continue
+        series = prices[ticker].dropna()
+        failed[str(ticker)] = reason(str(ticker), series.index[0], series.index[-1])
+    return window[delivered].dropna(how="all"), failed
 
 
 def check_columns(frame: pd.DataFrame, required: Sequence[str], *, what: str) -> None:

@@ -35,7 +35,10 @@ from analysis.data.base import (
     PriceBatch,
     check_columns,
     clean_index,
+    fmt_date,
+    split_window,
     validate_prices,
+    window_bounds,
 )
 from analysis.errors import DataError
 
@@ -131,9 +134,7 @@ class FileSource:
         columns = [str(c) for c in table.frame.columns]
         if not columns:
             raise DataError(f"{path}: no ticker columns besides 'date'")
-        start_ts, end_ts = _as_timestamp(start, "start"), _as_timestamp(end, "end")
-        if start_ts is not None and end_ts is not None and start_ts > end_ts:
-            raise DataError(f"{path}: start {start_ts:%Y-%m-%d} is after end {end_ts:%Y-%m-%d}")
+        start_ts, end_ts = window_bounds(start, end, source=str(path))
 
         failed: dict[str, str] = {}
         good: dict[str, pd.Series] = {}
@@ -152,20 +153,17 @@ class FileSource:
         frame = _clean(pd.DataFrame(good, index=table.frame.index), what=str(path))
         batch = validate_prices(frame, source=self.name)
         failed.update({t: f"{path}: column {t!r}: {why}" for t, why in batch.failed.items()})
-        prices = batch.prices
-        window = prices.loc[start_ts:end_ts]
-        delivered = []
-        for ticker in prices.columns:
-            if window[ticker].notna().any():
-                delivered.append(ticker)
-                continue
-            series = prices[ticker].dropna()
-            failed[ticker] = (
-                f"{path}: no prices for {ticker} between {_fmt(start_ts, 'the start')} and "
-                f"{_fmt(end_ts, 'the end')}; the file has them from {series.index[0]:%Y-%m-%d} "
-                f"to {series.index[-1]:%Y-%m-%d}"
-            )
-        out = window[delivered].dropna(how="all")
+        out, outside = split_window(
+            batch.prices,
+            start_ts,
+            end_ts,
+            lambda t, first, last: (
+                f"{path}: no prices for {t} between {fmt_date(start_ts, 'the start')} and "
+                f"{fmt_date(end_ts, 'the end')}; the file has them from {first:%Y-%m-%d} "
+                f"to {last:%Y-%m-%d}"
+            ),
+        )
+        failed.update(outside)
         out.index = _plain_index(out.index)  # validate_prices re-infers a freq
         # Keep the caller's order for the delivered tickers and the failures.
         order = list(dict.fromkeys(tickers))
@@ -386,22 +384,6 @@ def _check_frequency(index: pd.DatetimeIndex, frequency: Frequency, *, path: str
             f"{path}: dates are a median {gap:.0f} day(s) apart, which is not {frequency} "
             f"({low:.0f}-{high:.0f} days); set the frequency the file has, or resample the file"
         )
-
-
-def _as_timestamp(value: pd.Timestamp | str | None, what: str) -> pd.Timestamp | None:
-    if value is None:
-        return None
-    try:
-        ts = pd.Timestamp(value)
-    except (ValueError, TypeError) as exc:
-        raise DataError(f"csv: {what} {value!r} is not a date") from exc
-    if pd.isna(ts):
-        raise DataError(f"csv: {what} {value!r} is not a date")
-    return ts.tz_localize(None) if ts.tzinfo is not None else ts
-
-
-def _fmt(ts: pd.Timestamp | None, default: str) -> str:
-    return default if ts is None else f"{ts:%Y-%m-%d}"
 
 
 def _absent_reason(ticker: str, columns: list[str], path: Path) -> str:

@@ -52,7 +52,7 @@ import pandas as pd
 import yfinance
 from yfinance.exceptions import YFRateLimitError
 
-from analysis.data.base import PriceBatch, validate_prices
+from analysis.data.base import PriceBatch, validate_prices, window_bounds
 from analysis.errors import DataError, RateLimitError, SourceUnavailableError
 
 DownloadFunction = Callable[..., "pd.DataFrame | None"]
@@ -164,18 +164,6 @@ def _one_line(text: str) -> str:
     return text.rstrip(" .")
 
 
-def _as_date(value: pd.Timestamp | dt.date | str | None, what: str) -> dt.date | None:
-    if value is None:
-        return None
-    try:
-        stamp = pd.Timestamp(value)
-    except (ValueError, TypeError) as exc:
-        raise DataError(f"yahoo: {what} date {value!r} is not a date ({exc})") from exc
-    if pd.isna(stamp):
-        raise DataError(f"yahoo: {what} date is missing (NaT); pass a date or None")
-    return stamp.date()
-
-
 class YahooSource:
     """Adjusted daily close prices from Yahoo Finance via :func:`yfinance.download`.
 
@@ -280,10 +268,9 @@ class YahooSource:
             Yahoo could not be reached for any ticker.
         """
         wanted = self._check_tickers(tickers)
-        first = _as_date(start, "start")
-        last = _as_date(end, "end")
-        if first is not None and last is not None and first > last:
-            raise DataError(f"yahoo: start {first} is after end {last}; swap them")
+        first_ts, last_ts = window_bounds(start, end, source="yahoo")
+        first = None if first_ts is None else first_ts.date()
+        last = None if last_ts is None else last_ts.date()
 
         delivered: list[pd.DataFrame] = []
         failed: dict[str, str] = {}

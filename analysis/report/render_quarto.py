@@ -25,16 +25,13 @@ import subprocess
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-import pandas as pd
 import yaml
 
 from analysis.data.cache import atomic_write_bytes, atomic_write_text
 from analysis.errors import AnalysisError
-from analysis.report.inputs import RunData
-from analysis.report.params import ExposureParams
 
 if TYPE_CHECKING:
-    from analysis.report.runner import RunPaths, TickerOutcome
+    from analysis.report.site import SiteInputs
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
 QUARTO_YML = PROJECT_ROOT / "_quarto.yml"
@@ -94,53 +91,35 @@ def methodology_qmd(markdown: str) -> str:
     return _front_matter({"title": "Methodology"}) + "\n" + markdown
 
 
-def stage_project(
-    params: ExposureParams,
-    paths: RunPaths,
-    data: RunData,
-    exposures: pd.DataFrame,
-    fits: pd.DataFrame,
-    outcomes: list[TickerOutcome],
-    date: str,
-    stage: Path,
-) -> None:
+def stage_project(site: SiteInputs, stage: Path) -> None:
     """Write the Quarto project for one run into ``stage`` (emptied first)."""
-    from analysis.report import render_builtin, site
+    from analysis.report import render_builtin
+    from analysis.report import site as site_module
 
     if stage.exists():
         shutil.rmtree(stage)
     (stage / "reports").mkdir(parents=True)
+    params = site.params
     atomic_write_text(
         stage / "_quarto.yml",
         yaml.safe_dump(project_config(params.title), sort_keys=False, allow_unicode=True),
     )
-    pdfs = {o.slug for o in outcomes if o.status != "failed"}
-    body = site.index_body(params, data, exposures, fits, outcomes, date, pdfs=pdfs)
+    body = site_module.index_body(site, pdfs=site.pdf_slugs)
     atomic_write_text(stage / "index.qmd", index_qmd(params.title, body))
     atomic_write_text(
-        stage / "methodology.qmd", methodology_qmd(site.methodology_markdown(params, data, date))
+        stage / "methodology.qmd",
+        methodology_qmd(site_module.methodology_markdown(params, site.data, site.date)),
     )
     atomic_write_bytes(stage / "reports" / "_metadata.yml", REPORTS_METADATA.read_bytes())
-    for o in outcomes:
-        nb = paths.notebook(o.slug)
+    for o in site.outcomes:
+        nb = site.paths.notebook(o.slug)
         if nb.exists():
             shutil.copyfile(nb, stage / "reports" / f"{o.slug}.ipynb")
     render_builtin.copy_assets(stage)
-    site.write_downloads(paths, stage)
+    site_module.write_downloads(site.paths, stage)
 
 
-def render_run(
-    params: ExposureParams,
-    paths: RunPaths,
-    data: RunData,
-    exposures: pd.DataFrame,
-    fits: pd.DataFrame,
-    outcomes: list[TickerOutcome],
-    date: str,
-    *,
-    quarto: str = "quarto",
-    timeout: float = 3600,
-) -> None:
+def render_run(site: SiteInputs, *, quarto: str = "quarto", timeout: float = 3600) -> None:
     """Stage, render with Quarto, and move the site and PDFs into the run folder.
 
     Raises
@@ -149,21 +128,22 @@ def render_run(
         If Quarto exits with an error (its last output lines are in the message)
         or does not produce the expected pages.
     """
+    paths = site.paths
     stage = paths.root / ".quarto-stage"
-    stage_project(params, paths, data, exposures, fits, outcomes, date, stage)
+    stage_project(site, stage)
     cmd = quarto_command(stage, quarto)
     proc = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout, check=False)
     built = stage / "_site"
     if proc.returncode != 0 or not (built / "index.html").exists():
         tail = "\n".join((proc.stderr or proc.stdout).strip().splitlines()[-15:])
         raise RenderError(f"{' '.join(cmd)} failed (exit {proc.returncode}):\n{tail}")
-    missing = [o.slug for o in outcomes if not (built / "reports" / f"{o.slug}.html").exists()]
+    missing = [o.slug for o in site.outcomes if not (built / "reports" / f"{o.slug}.html").exists()]
     if missing:
         raise RenderError(f"quarto did not render the pages of {', '.join(missing)}")
-    for o in outcomes:
-        pdf = built / "reports" / f"{o.slug}.pdf"
-        if o.status != "failed" and pdf.exists():
-            atomic_write_bytes(paths.ticker_pdf(o.slug), pdf.read_bytes())
+    for slug in site.pdf_slugs:
+        pdf = built / "reports" / f"{slug}.pdf"
+        if pdf.exists():
+            atomic_write_bytes(paths.ticker_pdf(slug), pdf.read_bytes())
     replace_dir(built, paths.site)
     shutil.rmtree(stage, ignore_errors=True)
 

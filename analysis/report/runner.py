@@ -509,7 +509,10 @@ def _finish(
     if render:
         t = time.perf_counter()
         site.render_site(
-            params, paths, data, exposures, fits, ordered_all(paths, params, {}), which, date
+            site.SiteInputs(
+                params, paths, data, exposures, fits, ordered_all(paths, params, {}), date
+            ),
+            which,
         )
         seconds["render"] = time.perf_counter() - t
     seconds["total"] = time.perf_counter() - t_start

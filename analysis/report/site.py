@@ -33,6 +33,24 @@ if TYPE_CHECKING:
 SITE_TEMPLATES = Path(__file__).resolve().parents[2] / "templates" / "site"
 
 
+@dataclass(frozen=True)
+class SiteInputs:
+    """Everything the site of a run is built from (either renderer)."""
+
+    params: ExposureParams
+    paths: RunPaths
+    data: RunData
+    exposures: pd.DataFrame
+    fits: pd.DataFrame
+    outcomes: list[TickerOutcome]
+    date: str
+
+    @property
+    def pdf_slugs(self) -> set[str]:
+        """Tickers that get a PDF: every ticker whose notebook did not fail."""
+        return {o.slug for o in self.outcomes if o.status != "failed"}
+
+
 def _env(autoescape: bool) -> jinja2.Environment:
     return jinja2.Environment(
         loader=jinja2.FileSystemLoader(SITE_TEMPLATES),
@@ -132,17 +150,9 @@ def _figure_html(chart: charts.Chart, key: str) -> str:
     return str(bundle["text/html"])
 
 
-def index_body(
-    params: ExposureParams,
-    data: RunData,
-    exposures: pd.DataFrame,
-    fits: pd.DataFrame,
-    outcomes: list[TickerOutcome],
-    date: str,
-    *,
-    pdfs: set[str],
-) -> str:
+def index_body(site: SiteInputs, *, pdfs: set[str]) -> str:
     """The index page's body as an HTML fragment (values escaped by Jinja2)."""
+    params, data, outcomes = site.params, site.data, site.outcomes
     counts = {s: sum(o.status == s for o in outcomes) for s in ("ok", "partial", "failed")}
     counts["total"] = len(outcomes)
     failures = [
@@ -154,8 +164,8 @@ def index_body(
         for o in outcomes
         if o.status == "failed"
     ]
-    tables = index_tables(params, exposures, fits, outcomes, pdfs=pdfs)
-    for table, chart in zip(tables, heatmap_charts(params, exposures), strict=True):
+    tables = index_tables(params, site.exposures, site.fits, outcomes, pdfs=pdfs)
+    for table, chart in zip(tables, heatmap_charts(params, site.exposures), strict=True):
         # a one-factor heatmap repeats the table's single column: leave it out
         table["heatmap"] = (
             markupsafe.Markup(_figure_html(chart, f"index/{table['id']}"))
@@ -167,7 +177,7 @@ def index_body(
         .get_template("index_body.html.j2")
         .render(
             description=params.description.strip(),
-            date=date,
+            date=site.date,
             source=data.source,
             first=f"{data.prices.index.min():%Y-%m-%d}",
             last=f"{data.prices.index.max():%Y-%m-%d}",
@@ -297,51 +307,43 @@ def write_downloads(paths: RunPaths, site: Path) -> None:
     atomic_write_bytes(dl / "rolling.zip", buf.getvalue())
 
 
-def render_site(
-    params: ExposureParams,
-    paths: RunPaths,
-    data: RunData,
-    exposures: pd.DataFrame,
-    fits: pd.DataFrame,
-    outcomes: list[TickerOutcome],
-    renderer: str,
-    date: str,
-) -> None:
+def render_site(site: SiteInputs, renderer: str) -> None:
     """Build ``<run>/site`` (and, with Quarto, ``<run>/pdf``) for the chosen renderer."""
     if renderer == "quarto":
         from analysis.report import render_quarto
 
-        render_quarto.render_run(params, paths, data, exposures, fits, outcomes, date)
+        render_quarto.render_run(site)
         return
     from analysis.report import render_builtin
 
-    site = paths.site
-    render_builtin.copy_assets(site)
+    paths, params = site.paths, site.params
+    render_builtin.copy_assets(paths.site)
     pdfs = set()
-    for o in outcomes:
-        pdf = paths.ticker_pdf(o.slug)
+    for o in site.outcomes:
+        pdf, published = paths.ticker_pdf(o.slug), paths.site / "reports" / f"{o.slug}.pdf"
         if pdf.exists() and o.status != "failed":
-            atomic_write_bytes(site / "reports" / f"{o.slug}.pdf", pdf.read_bytes())
+            atomic_write_bytes(published, pdf.read_bytes())
             pdfs.add(o.slug)
-        elif (site / "reports" / f"{o.slug}.pdf").exists():
-            (site / "reports" / f"{o.slug}.pdf").unlink()
-    body = index_body(params, data, exposures, fits, outcomes, date, pdfs=pdfs)
+        elif published.exists():
+            published.unlink()
     render_builtin.render_page(
-        site / "index.html",
+        paths.site / "index.html",
         title=params.title,
-        body_html=body,
+        body_html=index_body(site, pdfs=pdfs),
         site_title=params.title,
         depth=0,
         plotly=True,
     )
     render_builtin.render_page(
-        site / "methodology.html",
+        paths.site / "methodology.html",
         title="Methodology",
-        body_html=render_builtin.markdown_to_html(methodology_markdown(params, data, date)),
+        body_html=render_builtin.markdown_to_html(
+            methodology_markdown(params, site.data, site.date)
+        ),
         site_title=params.title,
         depth=0,
     )
-    write_downloads(paths, site)
+    write_downloads(paths, paths.site)
     _remove_stale_pages(paths, params)
 
 

@@ -24,6 +24,7 @@ from analysis.report import render_quarto, runner
 from analysis.report.execute import read_front_matter
 from analysis.report.inputs import RunData
 from analysis.report.params import ExposureParams, load_params
+from analysis.report.site import SiteInputs
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -77,17 +78,16 @@ def executed(tmp_path_factory: pytest.TempPathFactory) -> tuple[ExposureParams, 
 
 def _stage(params: ExposureParams, root: Path, stage: Path) -> None:
     paths = runner.RunPaths(root)
-    outcomes = runner.ordered_all(paths, params, {})
-    render_quarto.stage_project(
+    inputs = SiteInputs(
         params,
         paths,
         RunData.load(paths.data),
         pd.read_csv(root / "exposures.csv"),
         pd.read_csv(root / "fit.csv"),
-        outcomes,
+        runner.ordered_all(paths, params, {}),
         "2026-01-02",
-        stage,
     )
+    render_quarto.stage_project(inputs, stage)
 
 
 @pytest.mark.slow

@@ -14,7 +14,15 @@ from importlib import resources
 
 import pandas as pd
 
-from analysis.data.base import FACTOR_DATASETS, FactorDataset, Frequency, PriceBatch
+from analysis.data.base import (
+    FACTOR_DATASETS,
+    FactorDataset,
+    Frequency,
+    PriceBatch,
+    fmt_date,
+    split_window,
+    window_bounds,
+)
 from analysis.data.sample import catalog as cat
 from analysis.errors import DataError
 
@@ -40,18 +48,6 @@ def _load(name: str) -> pd.DataFrame:
     frame.index = pd.DatetimeIndex(frame.index).as_unit("ns")
     frame.columns.name = None
     return frame
-
-
-def _as_timestamp(value: pd.Timestamp | str | None, what: str) -> pd.Timestamp | None:
-    if value is None:
-        return None
-    try:
-        ts = pd.Timestamp(value)
-    except (ValueError, TypeError) as exc:
-        raise DataError(f"sample: {what} {value!r} is not a date") from exc
-    if ts is pd.NaT:
-        raise DataError(f"sample: {what} {value!r} is not a date")
-    return ts.tz_localize(None) if ts.tzinfo is not None else ts
 
 
 class SampleSource:
@@ -83,10 +79,7 @@ class SampleSource:
         in ``failed`` with the reason; rows where none of the delivered tickers
         has a price are dropped.
         """
-        start_ts = _as_timestamp(start, "start")
-        end_ts = _as_timestamp(end, "end")
-        if start_ts is not None and end_ts is not None and start_ts > end_ts:
-            raise DataError(f"sample: start {start_ts:%Y-%m-%d} is after end {end_ts:%Y-%m-%d}")
+        start_ts, end_ts = window_bounds(start, end, source="sample")
         prices = _load(cat.PRICES_FILE)
         failed: dict[str, str] = {}
         wanted: list[str] = []
@@ -95,19 +88,18 @@ class SampleSource:
                 wanted.append(ticker)
             else:
                 failed[ticker] = _unknown_ticker_reason(ticker, list(prices.columns))
-        window = prices.loc[start_ts:end_ts, wanted]
-        delivered: list[str] = []
-        for ticker in wanted:
-            if window[ticker].notna().any():
-                delivered.append(ticker)
-                continue
-            series = prices[ticker].dropna()
-            failed[ticker] = (
-                f"no prices between {_fmt(start_ts, 'the start')} and {_fmt(end_ts, 'the end')} "
-                f"in the sample dataset, which has {ticker} from {series.index[0]:%Y-%m-%d} "
-                f"to {series.index[-1]:%Y-%m-%d}"
-            )
-        out = window[delivered].dropna(how="all").astype("float64")
+        window, outside = split_window(
+            prices[wanted],
+            start_ts,
+            end_ts,
+            lambda t, first, last: (
+                f"no prices between {fmt_date(start_ts, 'the start')} and "
+                f"{fmt_date(end_ts, 'the end')} in the sample dataset, which has {t} from "
+                f"{first:%Y-%m-%d} to {last:%Y-%m-%d}"
+            ),
+        )
+        failed.update(outside)
+        out = window.astype("float64")
         out.columns.name = None
         return PriceBatch(prices=out, failed=failed, source=self.name)
 
@@ -176,10 +168,6 @@ class SampleSource:
         Ken French data as the factors; subtract ``RF`` for excess returns.
         """
         return _load(cat.PORTFOLIOS_FILE).copy()
-
-
-def _fmt(ts: pd.Timestamp | None, default: str) -> str:
-    return default if ts is None else f"{ts:%Y-%m-%d}"
 
 
 def _unknown_ticker_reason(ticker: str, symbols: list[str]) -> str:
