@@ -37,6 +37,24 @@ def _execution(p: argparse.ArgumentParser) -> None:
     )
     p.add_argument("--only", default=None, help="comma-separated subset of the params' tickers")
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
+    p.add_argument(
+        "--executor",
+        choices=["local", "dask"],
+        default="local",
+        help="local: this machine's cores (--jobs processes); dask: a dask.distributed "
+        "cluster (a LocalCluster of --jobs workers unless --scheduler is given)",
+    )
+    p.add_argument(
+        "--scheduler",
+        default=None,
+        metavar="ADDRESS",
+        help="dask scheduler address, e.g. tcp://10.0.0.5:8786 (implies --executor dask)",
+    )
+    p.add_argument(
+        "--fresh-kernels",
+        action="store_true",
+        help="start a new kernel for every notebook instead of a warm, reset one per worker",
+    )
 
 
 def _renderer(p: argparse.ArgumentParser) -> None:
@@ -170,6 +188,9 @@ def _dispatch(args: argparse.Namespace) -> int:
             only=only,
             execute_only=args.command == "execute",
             timeout=args.timeout,
+            executor="dask" if args.scheduler else args.executor,
+            scheduler=args.scheduler,
+            fresh_kernels=args.fresh_kernels,
         )
     for line in summary.lines():
         print(line)

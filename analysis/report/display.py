@@ -164,9 +164,9 @@ class Figure:
 
     def png(self) -> bytes:
         buf = io.BytesIO()
-        self.chart.static.savefig(
-            buf, format="png", dpi=PNG_DPI, bbox_inches="tight", metadata={"Software": None}
-        )
+        # the charts use constrained layout, which already fits every label inside the
+        # figure; bbox_inches="tight" would draw each figure a second time to measure it
+        self.chart.static.savefig(buf, format="png", dpi=PNG_DPI, metadata={"Software": None})
         return buf.getvalue()
 
     def _repr_mimebundle_(

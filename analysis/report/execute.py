@@ -28,7 +28,7 @@ import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, ClassVar
+from typing import Any, ClassVar, Literal
 
 import nbformat
 import papermill
@@ -163,6 +163,7 @@ def execute_notebook(
     timeout: float,
     kernel_name: str = "python3",
     log_path: Path | None = None,
+    engine: Literal["warm", "cold"] = "warm",
 ) -> ExecOutcome:
     """Execute ``template`` with ``parameters`` into ``output``.
 
@@ -185,6 +186,10 @@ def execute_notebook(
     log_path
         File the kernel process's own stderr/stdout is appended to
         (default: inherited from this process).
+    engine
+        ``"warm"`` (default): run in this process's reused kernel, reset before
+        the notebook (see :mod:`analysis.report.warm`); ``"cold"``: a new
+        kernel for this notebook only, as papermill does by default.
     """
     tmp = partial_path(output)
     output.parent.mkdir(parents=True, exist_ok=True)
@@ -196,16 +201,23 @@ def execute_notebook(
 
     error: str | None = None
     LocalKernelManager.log_path = log_path
+    if engine == "warm":
+        from analysis.report import warm
+
+        warm.register()
     try:
         papermill.execute_notebook(
             str(template),
             str(tmp),
+            engine_name="warm" if engine == "warm" else None,
             parameters=dict(parameters),
             cwd=str(cwd),
             kernel_name=kernel_name,
             progress_bar=False,
             log_output=False,
-            request_save_on_cell_execute=True,
+            # papermill still saves at the start, on a cell error and at the end; saving a
+            # multi-megabyte notebook after every cell is pure overhead for a batch run
+            request_save_on_cell_execute=False,
             timeout_func=remaining,
             record_timing=False,
             kernel_manager_class=LocalKernelManager,

@@ -24,10 +24,8 @@ an interrupted run is completed by the next one.
 
 from __future__ import annotations
 
-import concurrent.futures as cf
 import hashlib
 import json
-import multiprocessing
 import os
 import shutil
 import sys
@@ -44,7 +42,9 @@ from tqdm import tqdm
 from analysis import __version__
 from analysis.data.cache import atomic_write_text
 from analysis.errors import ParamsError
+from analysis.report import warm
 from analysis.report.execute import execute_notebook, remove_partials
+from analysis.report.executors import ExecutorName, run_tasks
 from analysis.report.exposure import EXPOSURE_COLUMNS, FIT_COLUMNS
 from analysis.report.inputs import RunData, fetch_run_data, hash_text
 from analysis.report.kinds import get_kind
@@ -131,6 +131,7 @@ class TickerTask:
     render_builtin: bool
     site_title: str
     kernel: str = "python3"
+    engine: Literal["warm", "cold"] = "warm"
 
 
 @dataclass
@@ -242,7 +243,12 @@ def process_ticker(task: TickerTask) -> TickerOutcome:
         cwd=paths.notebooks,
         timeout=task.timeout,
         kernel_name=task.kernel,
-        log_path=paths.root / "logs" / f"{task.slug}.kernel.log",
+        log_path=(
+            warm.kernel_log(paths.root / "logs")
+            if task.engine == "warm"
+            else paths.root / "logs" / f"{task.slug}.kernel.log"
+        ),
+        engine=task.engine,
     )
     seconds = {"execute": ex.seconds}
     model_status: dict[str, str] = {}
@@ -328,39 +334,16 @@ def choose_renderer(name: RendererName) -> Literal["quarto", "builtin"]:
     return cast(Literal["quarto", "builtin"], name)
 
 
-def _run_tasks(
-    tasks: list[TickerTask], jobs: int, progress: bool, on_done: Callable[[TickerOutcome], None]
-) -> None:
-    bar = tqdm(
-        total=len(tasks), desc="tickers", unit="ticker", disable=not progress, file=sys.stderr
+def _crashed(task: TickerTask, exc: BaseException) -> TickerOutcome:
+    """Outcome (and state file) of a ticker whose worker raised or died."""
+    outcome = TickerOutcome(
+        task.ticker, task.slug, "failed", f"worker crashed: {exc!r}", task.input_hash
     )
-    try:
-        if jobs <= 1 or len(tasks) <= 1:
-            for t in tasks:
-                bar.set_postfix_str(t.ticker)
-                on_done(process_ticker(t))
-                bar.update()
-            return
-        ctx = multiprocessing.get_context("spawn")
-        with cf.ProcessPoolExecutor(max_workers=jobs, mp_context=ctx) as pool:
-            futures = {pool.submit(process_ticker, t): t for t in tasks}
-            for fut in cf.as_completed(futures):
-                t = futures[fut]
-                try:
-                    outcome = fut.result()
-                except Exception as exc:  # a worker crashed: record it, keep the others
-                    outcome = TickerOutcome(
-                        t.ticker, t.slug, "failed", f"worker crashed: {exc!r}", t.input_hash
-                    )
-                    atomic_write_text(
-                        _state_path(RunPaths(Path(t.run_dir)), t.slug),
-                        json.dumps(asdict(outcome), indent=2, sort_keys=True),
-                    )
-                bar.set_postfix_str(t.ticker)
-                on_done(outcome)
-                bar.update()
-    finally:
-        bar.close()
+    atomic_write_text(
+        _state_path(RunPaths(Path(task.run_dir)), task.slug),
+        json.dumps(asdict(outcome), indent=2, sort_keys=True),
+    )
+    return outcome
 
 
 def collect_tables(paths: RunPaths, slugs: Iterable[str]) -> tuple[pd.DataFrame, pd.DataFrame]:
@@ -386,6 +369,9 @@ def run(
     *,
     out: str | Path = "reports",
     jobs: int = 1,
+    executor: ExecutorName = "local",
+    scheduler: str | None = None,
+    fresh_kernels: bool = False,
     renderer: RendererName = "auto",
     force: bool = False,
     refresh: bool = False,
@@ -454,19 +440,29 @@ def run(
                 ticker=ticker,
                 slug=slug,
                 template=str(template),
-                run_dir=str(paths.root),
+                run_dir=str(paths.root.resolve()),
                 params_file=params_rel,
                 timeout=float(timeout or params.timeout),
                 input_hash=h,
                 meta=meta,
                 render_builtin=builtin,
                 site_title=params.title,
+                engine="cold" if fresh_kernels else "warm",
             )
         )
     if outcomes:
         log(f"{len(outcomes)} ticker(s) unchanged since the last run: skipped (use --force)")
     t = time.perf_counter()
-    _run_tasks(tasks, jobs, progress, lambda o: outcomes.__setitem__(o.ticker, o))
+    run_tasks(
+        tasks,
+        process_ticker,
+        on_done=lambda o: outcomes.__setitem__(o.ticker, o),
+        on_crash=_crashed,
+        executor=executor,
+        jobs=jobs,
+        scheduler=scheduler,
+        progress=progress,
+    )
     seconds["execute"] = time.perf_counter() - t
 
     ordered = [outcomes[x] for x in tickers]
