@@ -158,9 +158,11 @@ class Figure:
         self.chart = chart
         self.key = key
 
-    def _div_id(self, spec: str) -> str:
-        digest = hashlib.sha256((self.key + spec).encode()).hexdigest()[:12]
-        return f"fig-{self.chart.name}-{digest}"
+    def _div_id(self) -> str:
+        # unique within a page (one chart of each kind per ticker and model, and the
+        # key names them) and the same on every run: no random uuid in the notebook
+        digest = hashlib.sha256(f"{self.key}/{self.chart.name}/{self.chart.title}".encode())
+        return f"fig-{self.chart.name}-{digest.hexdigest()[:12]}"
 
     def png(self) -> bytes:
         buf = io.BytesIO()
@@ -172,14 +174,12 @@ class Figure:
     def _repr_mimebundle_(
         self, include: Any = None, exclude: Any = None
     ) -> tuple[dict[str, Any], dict[str, Any]]:
-        fig = self.chart.plotly
-        spec = fig.to_json()
         div = pio.to_html(
-            fig,
+            self.chart.plotly,
             full_html=False,
             include_plotlyjs=False,
             config=PLOTLY_CONFIG,
-            div_id=self._div_id(spec),
+            div_id=self._div_id(),
         )
         data = {
             "text/html": f'<div class="report-figure">{div}</div>',

@@ -215,9 +215,6 @@ def execute_notebook(
             kernel_name=kernel_name,
             progress_bar=False,
             log_output=False,
-            # papermill still saves at the start, on a cell error and at the end; saving a
-            # multi-megabyte notebook after every cell is pure overhead for a batch run
-            request_save_on_cell_execute=False,
             timeout_func=remaining,
             record_timing=False,
             kernel_manager_class=LocalKernelManager,

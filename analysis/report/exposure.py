@@ -449,7 +449,8 @@ def model_section(a: TickerAnalysis, model_id: str) -> list[Display]:
     out += figure_with_caption(charts.variance_bars(r), key=key)
     out.append(Markdown("### Diagnostics"))
     out.append(_diagnostics_table(r))
-    out += figure_with_caption(charts.correlation_heatmap(r.X), key=key)
+    if r.X.shape[1] > 1:  # a single factor's correlation matrix is just [1]
+        out += figure_with_caption(charts.correlation_heatmap(r.X), key=key)
     out += figure_with_caption(charts.cumulative_fit(r, d.returns), key=key)
     if r.warnings:
         out.append(

@@ -35,10 +35,11 @@ class WarmKernelEngine(NBClientEngine):
 
         # papermill has already changed into the requested cwd: the kernel follows
         km = POOL.acquire(kernel_name, cwd=os.getcwd(), startup_timeout=start_timeout)
+        cell_timeout = execution_timeout if execution_timeout else kwargs.get("timeout")
         kwargs = remove_args(["input_path", "timeout", "startup_timeout", "km"], **kwargs)
         final = merge_kwargs(
             kwargs,
-            timeout=execution_timeout if execution_timeout else kwargs.get("timeout"),
+            timeout=cell_timeout,
             startup_timeout=start_timeout,
             kernel_name=kernel_name,
             log=logging.getLogger("papermill"),

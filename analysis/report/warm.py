@@ -53,7 +53,11 @@ _RESET = (
 
 
 class KernelPool:
-    """One warm kernel per kernel name, for this process.
+    """One warm kernel per kernel name and thread, for this process.
+
+    Keying by thread keeps two notebooks from ever sharing a kernel at the same
+    time, even in a worker that runs tasks on several threads (a Dask worker
+    started with ``--nthreads 2``, say).
 
     Each kernel has a control client on the shell channel only (no IOPub
     subscription, so it never buffers the notebooks' output), used to run
@@ -61,7 +65,7 @@ class KernelPool:
     """
 
     def __init__(self) -> None:
-        self._kernels: dict[str, tuple[Any, Any]] = {}
+        self._kernels: dict[tuple[str, int], tuple[Any, Any]] = {}
         self._lock = threading.Lock()
         self.started = 0  # how many kernels this process has started (for tests and logs)
 
@@ -69,10 +73,11 @@ class KernelPool:
         """A started, preloaded and freshly reset kernel manager for ``kernel_name``."""
         from analysis.report.execute import LocalKernelManager
 
+        key = (kernel_name, threading.get_ident())
         with self._lock:
-            entry = self._kernels.get(kernel_name)
+            entry = self._kernels.get(key)
             if entry is not None and not run_sync(entry[0].is_alive)():
-                self._discard(kernel_name)
+                self._discard(key)
                 entry = None
             if entry is None:
                 km = LocalKernelManager(kernel_name=kernel_name)
@@ -89,7 +94,7 @@ class KernelPool:
                 control = km.blocking_client()
                 control.start_channels(shell=True, iopub=False, stdin=False, hb=False)
                 entry = (km, control)
-                self._kernels[kernel_name] = entry
+                self._kernels[key] = entry
                 self.started += 1
                 self._run(control, PRELOAD, startup_timeout)
             self._run(entry[1], _RESET.format(cwd=cwd), startup_timeout)
@@ -110,12 +115,12 @@ class KernelPool:
             )
 
     def discard(self, kernel_name: str) -> None:
-        """Shut down the kernel of ``kernel_name`` (the next acquire starts a new one)."""
+        """Shut down this thread's kernel of ``kernel_name`` (the next acquire starts anew)."""
         with self._lock:
-            self._discard(kernel_name)
+            self._discard((kernel_name, threading.get_ident()))
 
-    def _discard(self, kernel_name: str) -> None:
-        entry = self._kernels.pop(kernel_name, None)
+    def _discard(self, key: tuple[str, int]) -> None:
+        entry = self._kernels.pop(key, None)
         if entry is not None:
             km, control = entry
             with contextlib.suppress(Exception):  # already dead: nothing left to stop
@@ -125,8 +130,8 @@ class KernelPool:
     def shutdown(self) -> None:
         """Stop every kernel of this process."""
         with self._lock:
-            for name in list(self._kernels):
-                self._discard(name)
+            for key in list(self._kernels):
+                self._discard(key)
 
 
 POOL = KernelPool()

@@ -121,3 +121,21 @@ def test_papermill_cli_finds_the_engine(tmp_path: Path) -> None:
         capture_output=True,
     )
     assert "warm engine 7" in outputs_text(nbformat.read(out, as_version=4))
+
+
+def test_each_thread_gets_its_own_kernel(tmp_path: Path) -> None:
+    """Two threads of one worker never share a kernel (e.g. `dask worker --nthreads 2`)."""
+    import threading
+
+    kms: list[object] = []
+
+    def grab() -> None:
+        kms.append(warm.POOL.acquire("python3", str(tmp_path)))
+        warm.POOL.discard("python3")
+
+    threads = [threading.Thread(target=grab) for _ in range(2)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert len(kms) == 2 and kms[0] is not kms[1]
