@@ -37,6 +37,7 @@ test: $(STAMP) system-deps lint typecheck
 bench: $(STAMP)
 	$(BIN)/python bench/rolling_betas.py
 	$(BIN)/python bench/report_pipeline.py
+	$(BIN)/python bench/scale.py
 
 clean:
 	rm -rf $(VENV) reports/*/ .pytest_cache .mypy_cache .ruff_cache
