@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING, Any
 
 import jinja2
 import markupsafe
+import numpy as np
 import pandas as pd
 
 from analysis import charts
@@ -69,9 +70,16 @@ class Cell:
 
     @classmethod
     def num(cls, v: Any, fmt: str) -> Cell:
+        """``fmt`` is a format spec, or ``"sig3"``: three significant digits, never exponents."""
         if v is None or (isinstance(v, float) and math.isnan(v)) or pd.isna(v):
             return cls("—", "")
-        return cls(format(v, fmt), repr(float(v)))
+        if fmt == "sig3":
+            text = np.format_float_positional(
+                float(v), precision=3, unique=False, fractional=False, trim="-"
+            )
+        else:
+            text = format(v, fmt)
+        return cls(text, repr(float(v)))
 
 
 def index_tables(
@@ -97,7 +105,7 @@ def index_tables(
             ok = o is not None and o.status != "failed" and o.model_status.get(m.id) == "ok"
             reason = "" if ok or o is None else (o.model_status.get(m.id) or o.error or "")
             betas = [
-                Cell.num(est.get((ticker, m.id, fac)) if est is not None else None, ".3g")
+                Cell.num(est.get((ticker, m.id, fac)) if est is not None else None, "sig3")
                 for fac in m.definition.factors
             ]
             rows.append(

@@ -82,6 +82,8 @@ def test_band_uses_t_quantile(simulated: tuple[pd.Series, pd.DataFrame]) -> None
     )
 
 
+# statsmodels divides by n - k = 0 on T2's exactly determined windows (our side returns NaN SEs)
+@pytest.mark.filterwarnings("ignore:divide by zero encountered:RuntimeWarning")
 def test_many_equals_one_by_one(rng: np.random.Generator) -> None:
     idx = pd.bdate_range("2012-01-02", periods=500, name="date")
     X = pd.DataFrame(rng.normal(0, 0.01, (500, 2)), index=idx, columns=["m", "s"])
