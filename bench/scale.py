@@ -38,6 +38,7 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+from naive import naive_baseline  # bench/naive.py (this folder is on sys.path)
 
 ROOT = Path(__file__).resolve().parents[1]
 BIN = Path(sys.executable).parent
@@ -118,41 +119,6 @@ def run_project(
     return secs, peak[0]
 
 
-def run_naive(params: Path, out: Path, tickers: list[str]) -> float:
-    nb_dir = out / "scale" / "notebooks"
-    rel = os.path.relpath(params, nb_dir)
-    t0 = time.perf_counter()
-    for t in tickers:
-        dest = nb_dir / f"naive_{t}.ipynb"
-        subprocess.run(
-            [
-                str(BIN / "papermill"),
-                str(ROOT / "templates" / "exposure.ipynb"),
-                str(dest),
-                "-p",
-                "params_file",
-                rel,
-                "-p",
-                "ticker",
-                t,
-                "-p",
-                "run_dir",
-                "..",
-                "--cwd",
-                str(nb_dir),
-                "--no-progress-bar",
-            ],
-            check=True,
-            capture_output=True,
-        )
-        subprocess.run(
-            [str(BIN / "jupyter"), "nbconvert", "--to", "html", str(dest)],
-            check=True,
-            capture_output=True,
-        )
-    return time.perf_counter() - t0
-
-
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--tickers", type=int, default=500)
@@ -188,7 +154,7 @@ def main() -> None:
     rows.append((f"dask, 2 workers, {k} tickers", k, d2, p2))
 
     m = min(args.naive_tickers, n)
-    naive = run_naive(params, folder / "local", names[:m])
+    naive = naive_baseline(params, folder / "local" / "scale" / "notebooks", names[:m])
     naive_per = naive / m
 
     print(

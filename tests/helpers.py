@@ -24,6 +24,19 @@ def simulate(
     return y, X
 
 
+CHROMIUM_FLAGS = (
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    # without these Chromium keeps trying to reach Google's hosts (no network here)
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+)
+"""Headless Chromium flags for the browser tests (root, no GPU, no background network)."""
+
+
 def require_tool(name: str) -> str:
     """Path of a command-line tool the test needs.
 

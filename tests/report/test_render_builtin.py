@@ -32,7 +32,7 @@ from analysis.report.render_builtin import (
     render_ticker_page,
     render_ticker_pdf,
 )
-from tests.helpers import require_tool, simulate
+from tests.helpers import CHROMIUM_FLAGS, require_tool, simulate
 
 TITLE = "TST <script>alert(1)</script> & Co — β report"
 EVIL_CELL = "<script>evil()</script> & sons"
@@ -397,13 +397,7 @@ def _headless(url: str, profile: Path) -> subprocess.CompletedProcess[str]:
         [
             _chromium(),
             "--headless",
-            "--no-sandbox",
-            "--disable-gpu",
-            "--disable-quic",
-            "--no-first-run",
-            "--disable-background-networking",
-            "--disable-component-update",
-            "--disable-sync",
+            *CHROMIUM_FLAGS,
             f"--user-data-dir={profile}",
             "--enable-logging=stderr",
             "--v=0",

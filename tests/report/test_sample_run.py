@@ -26,7 +26,7 @@ from analysis.report import runner
 from analysis.report.exposure import EXPOSURE_COLUMNS, FIT_COLUMNS
 from analysis.report.inputs import RunData
 from analysis.report.params import ExposureParams, load_params
-from tests.helpers import require_tool
+from tests.helpers import CHROMIUM_FLAGS, require_tool
 
 ROOT = Path(__file__).resolve().parents[2]
 PARAMS = ROOT / "params" / "sample.yml"
@@ -267,18 +267,7 @@ def test_site_in_chromium(sample: tuple[RunRecord, Path], params: ExposureParams
     site = sample[1] / "site"
     problems: list[str] = []
     with sync_playwright() as pw:
-        browser = pw.chromium.launch(
-            executable_path=chromium,
-            args=[
-                "--no-sandbox",
-                "--disable-gpu",
-                "--disable-quic",
-                "--no-first-run",
-                "--disable-background-networking",
-                "--disable-component-update",
-                "--disable-sync",
-            ],
-        )
+        browser = pw.chromium.launch(executable_path=chromium, args=list(CHROMIUM_FLAGS))
         page = browser.new_page(viewport={"width": 1280, "height": 900})
         page.on(
             "console",
