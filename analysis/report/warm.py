@@ -123,8 +123,9 @@ class KernelPool:
         entry = self._kernels.pop(key, None)
         if entry is not None:
             km, control = entry
-            with contextlib.suppress(Exception):  # already dead: nothing left to stop
+            with contextlib.suppress(Exception):  # channels already closed
                 control.stop_channels()
+            with contextlib.suppress(Exception):  # kernel already dead: nothing to stop
                 run_sync(km.shutdown_kernel)(now=True)
 
     def shutdown(self) -> None:
