@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import html
 import math
-from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Literal
 
@@ -412,10 +411,3 @@ def fit_design(
         periods_per_year=design.periods_per_year,
         model=design.model.name,
     )
-
-
-def stack_results(results: Mapping[str, OLSResult]) -> pd.DataFrame:
-    """Tidy table of several models' estimates, with a leading ``model`` column."""
-    frames = [r.to_frame().assign(model=name) for name, r in results.items()]
-    out = pd.concat(frames, ignore_index=True)
-    return out[["model", *[c for c in out.columns if c != "model"]]]

@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import io
 import time
-from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal
@@ -170,16 +169,17 @@ class TickerAnalysis:
             (f"tables/{self.slug}.exposures.csv", self.exposures_frame()),
             (f"tables/{self.slug}.fit.csv", self.fit_frame(reasons=True)),
         ):
-            written.append(_write_csv(root / name, frame))
+            written.append(write_csv(root / name, frame))
         for m, f in self.fits.items():
             if f.rolling is not None:
                 frame = f.rolling.to_frame()
                 frame["date"] = frame["date"].dt.strftime("%Y-%m-%d")
-                written.append(_write_csv(root / "rolling" / f"{self.slug}__{m}.csv", frame))
+                written.append(write_csv(root / "rolling" / f"{self.slug}__{m}.csv", frame))
         return written
 
 
-def _write_csv(path: Path, frame: pd.DataFrame) -> Path:
+def write_csv(path: Path, frame: pd.DataFrame) -> Path:
+    """A table as CSV (10 significant digits, no index), written atomically."""
     buf = io.StringIO()
     frame.to_csv(buf, index=False, float_format="%.10g", lineterminator="\n")
     atomic_write_text(path, buf.getvalue())
@@ -481,7 +481,3 @@ def notes_section(a: TickerAnalysis) -> list[Display]:
         "- Rolling windows that cannot be estimated are left empty, never filled.",
     ]
     return [Markdown("\n".join(lines))]
-
-
-def model_ids(a: TickerAnalysis) -> Sequence[str]:
-    return list(a.fits)

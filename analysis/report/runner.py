@@ -45,7 +45,7 @@ from analysis.errors import ParamsError
 from analysis.report import warm
 from analysis.report.execute import execute_notebook, remove_partials
 from analysis.report.executors import ExecutorName, run_tasks
-from analysis.report.exposure import EXPOSURE_COLUMNS, FIT_COLUMNS
+from analysis.report.exposure import EXPOSURE_COLUMNS, FIT_COLUMNS, write_csv
 from analysis.report.inputs import RunData, fetch_run_data, hash_text
 from analysis.report.kinds import get_kind
 from analysis.report.params import ExposureParams, load_params
@@ -227,6 +227,27 @@ def _previous(paths: RunPaths, slug: str) -> TickerOutcome | None:
         return None
 
 
+def render_ticker(paths: RunPaths, slug: str, status: str, site_title: str) -> dict[str, float]:
+    """Built-in renderer: a ticker's page, and its PDF unless the ticker failed.
+
+    The page links the PDF exactly when one is made. Returns the seconds each took.
+    """
+    from analysis.report import render_builtin
+
+    nb = paths.notebook(slug)
+    seconds = {}
+    t = time.perf_counter()
+    render_builtin.render_ticker_page(
+        nb, paths.page(slug), site_title=site_title, pdf=status != "failed"
+    )
+    seconds["html"] = time.perf_counter() - t
+    if status != "failed":
+        t = time.perf_counter()
+        render_builtin.render_ticker_pdf(nb, paths.ticker_pdf(slug))
+        seconds["pdf"] = time.perf_counter() - t
+    return seconds
+
+
 def process_ticker(task: TickerTask) -> TickerOutcome:
     """Execute one ticker's notebook, render it (built-in renderer) and record its state.
 
@@ -283,17 +304,7 @@ def process_ticker(task: TickerTask) -> TickerOutcome:
         model_status=model_status,
     )
     if task.render_builtin:
-        from analysis.report import render_builtin
-
-        t1 = time.perf_counter()
-        render_builtin.render_ticker_page(
-            nb_path, paths.page(task.slug), site_title=task.site_title
-        )
-        seconds["html"] = time.perf_counter() - t1
-        if status != "failed":
-            t2 = time.perf_counter()
-            render_builtin.render_ticker_pdf(nb_path, paths.ticker_pdf(task.slug))
-            seconds["pdf"] = time.perf_counter() - t2
+        seconds.update(render_ticker(paths, task.slug, status, task.site_title))
     seconds["total"] = time.perf_counter() - t0
     atomic_write_text(
         _state_path(paths, task.slug), json.dumps(asdict(outcome), indent=2, sort_keys=True)
@@ -303,8 +314,6 @@ def process_ticker(task: TickerTask) -> TickerOutcome:
 
 def _write_failed_tables(paths: RunPaths, task: TickerTask, error: str) -> None:
     """A failed ticker still has rows in fit.csv (status failed) and none in exposures.csv."""
-    from analysis.report.exposure import _write_csv
-
     params = load_params(paths.notebooks / task.params_file)
     assert isinstance(params, ExposureParams)
     fit = pd.DataFrame(
@@ -319,8 +328,8 @@ def _write_failed_tables(paths: RunPaths, task: TickerTask, error: str) -> None:
         ],
         columns=FIT_COLUMNS,
     )
-    _write_csv(paths.root / "tables" / f"{task.slug}.fit.csv", fit)
-    _write_csv(
+    write_csv(paths.root / "tables" / f"{task.slug}.fit.csv", fit)
+    write_csv(
         paths.root / "tables" / f"{task.slug}.exposures.csv", pd.DataFrame(columns=EXPOSURE_COLUMNS)
     )
 
@@ -348,8 +357,6 @@ def _crashed(task: TickerTask, exc: BaseException) -> TickerOutcome:
 
 def collect_tables(paths: RunPaths, slugs: Iterable[str]) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Merge the per-ticker parts into ``exposures.csv`` and ``fit.csv`` (atomically)."""
-    from analysis.report.exposure import _write_csv
-
     exp: list[pd.DataFrame] = []
     fit: list[pd.DataFrame] = []
     for slug in slugs:
@@ -359,8 +366,8 @@ def collect_tables(paths: RunPaths, slugs: Iterable[str]) -> tuple[pd.DataFrame,
                 acc.append(pd.read_csv(part, keep_default_na=False, na_values=[""]))
     exposures = pd.concat(exp, ignore_index=True) if exp else pd.DataFrame(columns=EXPOSURE_COLUMNS)
     fits = pd.concat(fit, ignore_index=True) if fit else pd.DataFrame(columns=FIT_COLUMNS)
-    _write_csv(paths.root / "exposures.csv", exposures[EXPOSURE_COLUMNS])
-    _write_csv(paths.root / "fit.csv", fits[FIT_COLUMNS])
+    write_csv(paths.root / "exposures.csv", exposures[EXPOSURE_COLUMNS])
+    write_csv(paths.root / "fit.csv", fits[FIT_COLUMNS])
     return exposures, fits
 
 
@@ -544,18 +551,9 @@ def render(
         )
     seconds: dict[str, float] = {}
     if which == "builtin":
-        from analysis.report import render_builtin
-
         t = time.perf_counter()
         for o in tqdm(outcomes, desc="pages", unit="ticker", disable=not progress, file=sys.stderr):
-            render_builtin.render_ticker_page(
-                paths.notebook(o.slug),
-                paths.page(o.slug),
-                site_title=params.title,
-                pdf=o.status != "failed",
-            )
-            if o.status != "failed":
-                render_builtin.render_ticker_pdf(paths.notebook(o.slug), paths.ticker_pdf(o.slug))
+            render_ticker(paths, o.slug, o.status, params.title)
         seconds["pages"] = time.perf_counter() - t
     return _finish(
         params,

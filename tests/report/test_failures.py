@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -200,3 +201,19 @@ def test_cli_data_error_is_one_line(tmp_path: Path, capsys: pytest.CaptureFixtur
     err = capsys.readouterr().err
     assert err.startswith("error: ") and "monthly" in err and "Traceback" not in err
     assert len(err.strip().splitlines()) == 1
+
+
+def test_failed_ticker_page_never_links_a_missing_pdf(
+    mixed: tuple[runner.RunSummary, Path], tmp_path: Path
+) -> None:
+    """A ticker can fail without an error output in its notebook (a timeout, say):
+    its page must not link a PDF, because none is made."""
+    _, root = mixed
+    paths = runner.RunPaths(tmp_path / "run")
+    paths.notebooks.mkdir(parents=True)
+    shutil.copyfile(root / "notebooks" / "JNJ.ipynb", paths.notebook("JNJ"))  # no error output
+    seconds = runner.render_ticker(paths, "JNJ", "failed", "t")
+    assert "pdf" not in seconds and not paths.ticker_pdf("JNJ").exists()
+    assert "JNJ.pdf" not in paths.page("JNJ").read_text()
+    runner.render_ticker(paths, "JNJ", "partial", "t")
+    assert paths.ticker_pdf("JNJ").exists() and "JNJ.pdf" in paths.page("JNJ").read_text()
