@@ -27,7 +27,7 @@ def _execution(p: argparse.ArgumentParser) -> None:
     p.add_argument(
         "--jobs", "-j", type=int, default=1, help="notebooks executed in parallel (default 1)"
     )
-    p.add_argument("--force", action="store_true", help="re-run tickers whose inputs are unchanged")
+    p.add_argument("--force", action="store_true", help="re-run units whose inputs are unchanged")
     p.add_argument("--refresh", action="store_true", help="download again even if cached")
     p.add_argument(
         "--timeout",
@@ -35,7 +35,9 @@ def _execution(p: argparse.ArgumentParser) -> None:
         default=None,
         help="seconds per notebook (default: params 'timeout')",
     )
-    p.add_argument("--only", default=None, help="comma-separated subset of the params' tickers")
+    p.add_argument(
+        "--only", default=None, help="comma-separated subset of the run's units (tickers, targets)"
+    )
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
     p.add_argument(
         "--executor",
@@ -69,8 +71,8 @@ def _renderer(p: argparse.ArgumentParser) -> None:
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="factor-report",
-        description="Factor-exposure reports: one papermill notebook per ticker, "
-        "rendered to a static site and PDFs.",
+        description="Reproducible factor-research reports (exposure, forecast): one "
+        "papermill notebook per unit, rendered to a static site and PDFs.",
     )
     parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
@@ -101,8 +103,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def _list(folder: Path, out: Path) -> int:
-    from analysis.report.kinds import KINDS
-    from analysis.report.params import ExposureParams, load_params
+    from analysis.report.kinds import KINDS, load_params
 
     print("Report kinds:")
     for k in KINDS.values():
@@ -115,15 +116,18 @@ def _list(folder: Path, out: Path) -> int:
         except ParamsError as exc:
             print(f"  {f}: INVALID: {str(exc).splitlines()[0]}")
             continue
-        assert isinstance(p, ExposureParams)
-        models = ", ".join(m.id for m in p.resolved_models())
-        print(f"  {f}: {p.name} [{p.data.source}] {len(p.tickers)} tickers; {models}")
+        kind = KINDS[p.kind]
+        models = ", ".join(_model_ids(p))
+        print(
+            f"  {f}: {p.name} ({p.kind}) [{p.data.source}] {len(p.units)} "
+            f"{kind.unit_noun}s; {models}"
+        )
         manifest = out / p.name / "manifest.json"
         if manifest.exists():
             import json
 
             doc = json.loads(manifest.read_text(encoding="utf-8"))
-            statuses = [t.get("status") for t in doc.get("tickers", {}).values()]
+            statuses = [t.get("status") for t in doc.get("units", {}).values()]
             print(
                 f"      last run {doc.get('date')}: "
                 + ", ".join(f"{statuses.count(s)} {s}" for s in dict.fromkeys(statuses))
@@ -132,6 +136,13 @@ def _list(folder: Path, out: Path) -> int:
     if not files:
         print("  (none)")
     return 0
+
+
+def _model_ids(params: object) -> list[str]:
+    resolved = getattr(params, "resolved_models", None)
+    if resolved is not None:
+        return [m.id for m in resolved()]
+    return [m.id for m in getattr(params, "models", [])]
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -155,7 +166,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def _dispatch(args: argparse.Namespace) -> int:
-    from analysis.report import runner
+    from analysis.report import commands as runner
 
     if args.command == "list":
         return _list(args.folder, args.out)

@@ -69,7 +69,7 @@ def breakdown(out: Path, ticker: str) -> dict[str, float]:
     parts: dict[str, float] = {}
     from jupyter_client.utils import run_sync
 
-    from analysis.report.execute import LocalKernelManager
+    from analysis.report.pipeline.execute import LocalKernelManager
 
     t0 = time.perf_counter()
     km = LocalKernelManager(kernel_name="python3")  # the kernel the project starts (IPC)
@@ -83,7 +83,7 @@ def breakdown(out: Path, ticker: str) -> dict[str, float]:
 
     code = (
         "import time; t=time.perf_counter(); "
-        "import analysis.report.exposure, IPython.display; print(time.perf_counter()-t)"
+        "import analysis.report.kinds.exposure.notebook, IPython.display; print(time.perf_counter()-t)"
     )
     parts["imports (once per worker when warm)"] = float(
         subprocess.run(
@@ -91,8 +91,8 @@ def breakdown(out: Path, ticker: str) -> dict[str, float]:
         ).stdout
     )
 
-    from analysis.report import exposure as ex
-    from analysis.report import render_builtin
+    from analysis.report.kinds.exposure import notebook as ex
+    from analysis.report.pipeline import render_builtin
 
     run = ex.Run.open(PARAMS, out / "sample")
     t0 = time.perf_counter()
@@ -108,10 +108,10 @@ def breakdown(out: Path, ticker: str) -> dict[str, float]:
     nb = out / "sample" / "notebooks" / f"{ticker}.ipynb"
     tmp = Path(tempfile.mkdtemp())
     t0 = time.perf_counter()
-    render_builtin.render_ticker_page(nb, tmp / "p.html", site_title="x", pdf=True)
+    render_builtin.render_unit_page(nb, tmp / "p.html", site_title="x", pdf=True)
     parts["HTML page (nbconvert + pandoc)"] = time.perf_counter() - t0
     t0 = time.perf_counter()
-    render_builtin.render_ticker_pdf(nb, tmp / "p.pdf")
+    render_builtin.render_unit_pdf(nb, tmp / "p.pdf")
     parts["PDF (pandoc + typst)"] = time.perf_counter() - t0
     shutil.rmtree(tmp)
     return parts
@@ -121,7 +121,7 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--tickers", type=int, default=12, help="first N tickers of params/sample.yml")
     args = ap.parse_args()
-    from analysis.report.params import load_params
+    from analysis.report.kinds import load_params
 
     tickers = list(load_params(PARAMS).tickers)[: args.tickers]  # type: ignore[attr-defined]
     n = len(tickers)
@@ -141,7 +141,7 @@ def main() -> None:
     for name, secs in rows:
         print(f"{name:<56} {secs:8.1f} {secs / n:9.2f} {sb / secs:8.2f}x")
 
-    per = manifest["tickers"]
+    per = manifest["units"]
     stages = {"execute": 0.0, "html": 0.0, "pdf": 0.0}
     for t in tickers:
         for k in stages:

@@ -45,7 +45,7 @@ def test_fetch_and_list(csv_run: Path, capsys: pytest.CaptureFixture[str]) -> No
     text = capsys.readouterr().out
     assert "data: csv, 3 series" in text and (out / "mine" / "data" / "data.json").exists()
     assert main(["list", str(csv_run), "--out", str(out)]) == 0
-    assert "mine [csv] 2 tickers; single_index, ff3, custom" in capsys.readouterr().out
+    assert "mine (exposure) [csv] 2 tickers; single_index, ff3, custom" in capsys.readouterr().out
 
 
 def test_run_on_user_files(csv_run: Path, capsys: pytest.CaptureFixture[str]) -> None:

@@ -8,7 +8,8 @@ import pandas as pd
 import pytest
 
 from analysis.cli import main
-from analysis.report import runner
+from analysis.report import commands as runner
+from analysis.report.pipeline.runner import EXIT_PARTIAL, RunSummary
 
 pytestmark = pytest.mark.slow
 
@@ -26,7 +27,7 @@ rolling_window: 126
 
 
 @pytest.fixture(scope="module")
-def runs(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, runner.RunSummary, Path]:
+def runs(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, RunSummary, Path]:
     folder = tmp_path_factory.mktemp("dask")
     params = folder / "d.yml"
     params.write_text(PARAMS)
@@ -48,10 +49,10 @@ def runs(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, runner.RunSumm
     return params, dask, folder
 
 
-def test_dask_outputs_equal_local_outputs(runs: tuple[Path, runner.RunSummary, Path]) -> None:
+def test_dask_outputs_equal_local_outputs(runs: tuple[Path, RunSummary, Path]) -> None:
     _, summary, folder = runs
     assert [o.status for o in summary.outcomes] == ["ok", "ok", "failed", "ok"]
-    assert summary.exit_code == runner.EXIT_PARTIAL
+    assert summary.exit_code == EXIT_PARTIAL
     for name in (
         "exposures.csv",
         "fit.csv",
@@ -64,9 +65,9 @@ def test_dask_outputs_equal_local_outputs(runs: tuple[Path, runner.RunSummary, P
         assert (folder / "dask" / "d" / name).read_bytes() == local, name
 
 
-def test_dask_isolates_the_failing_ticker(runs: tuple[Path, runner.RunSummary, Path]) -> None:
+def test_dask_isolates_the_failing_ticker(runs: tuple[Path, RunSummary, Path]) -> None:
     _, summary, folder = runs
-    bad = next(o for o in summary.outcomes if o.ticker == "ZZZZ")
+    bad = next(o for o in summary.outcomes if o.unit == "ZZZZ")
     assert "UnknownTickerError" in (bad.error or "")
     fit = pd.read_csv(folder / "dask" / "d" / "fit.csv")
     assert set(fit.loc[fit.status == "ok", "ticker"]) == {"KO", "PG", "WMT"}
@@ -74,7 +75,7 @@ def test_dask_isolates_the_failing_ticker(runs: tuple[Path, runner.RunSummary, P
 
 
 def test_dask_resumes_through_the_cli(
-    runs: tuple[Path, runner.RunSummary, Path],
+    runs: tuple[Path, RunSummary, Path],
     capsys: pytest.CaptureFixture[str],
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
@@ -97,6 +98,6 @@ def test_dask_resumes_through_the_cli(
         ]
     )
     out = capsys.readouterr().out
-    assert code == runner.EXIT_PARTIAL
+    assert code == EXIT_PARTIAL
     assert "2 unchanged (skipped)" in out  # KO and WMT; PG re-run, ZZZZ retried
     assert "FAILED  ZZZZ" in out

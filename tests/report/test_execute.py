@@ -7,7 +7,7 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from analysis.report.execute import (
+from analysis.report.pipeline.execute import (
     execute_notebook,
     partial_path,
     read_front_matter,

@@ -17,8 +17,11 @@ import pandas as pd
 import pytest
 
 from analysis.cli import main
-from analysis.report import runner
-from analysis.report.execute import partial_path
+from analysis.report import commands as runner
+from analysis.report.pipeline import runner as runner_mod
+from analysis.report.pipeline.execute import partial_path
+from analysis.report.pipeline.paths import RunPaths
+from analysis.report.pipeline.runner import EXIT_PARTIAL, RunSummary
 
 pytestmark = pytest.mark.slow
 
@@ -38,7 +41,7 @@ rolling_window: 120
 
 
 @pytest.fixture(scope="module")
-def mixed(tmp_path_factory: pytest.TempPathFactory) -> tuple[runner.RunSummary, Path]:
+def mixed(tmp_path_factory: pytest.TempPathFactory) -> tuple[RunSummary, Path]:
     folder = tmp_path_factory.mktemp("mixed")
     params = folder / "mixed.yml"
     params.write_text(MIXED)
@@ -47,24 +50,24 @@ def mixed(tmp_path_factory: pytest.TempPathFactory) -> tuple[runner.RunSummary, 
 
 
 def test_one_failing_ticker_does_not_stop_the_others(
-    mixed: tuple[runner.RunSummary, Path],
+    mixed: tuple[RunSummary, Path],
 ) -> None:
     summary, _ = mixed
-    by = {o.ticker: o for o in summary.outcomes}
+    by = {o.unit: o for o in summary.outcomes}
     # ZZZZ is not in the bundled data: failed, with the source's reason
     assert by["ZZZZ"].status == "failed"
     assert "ZZZZ" in (by["ZZZZ"].error or "") and "UnknownTickerError" in (by["ZZZZ"].error or "")
     # JNJ: 18 monthly observations are too few for CAPM, the daily model still runs
     assert by["JNJ"].status == "partial"
-    assert by["JNJ"].model_status["engineered"] == "ok"
-    assert "at least 30" in by["JNJ"].model_status["capm"]
-    assert summary.exit_code == runner.EXIT_PARTIAL
+    assert by["JNJ"].components["engineered"] == "ok"
+    assert "at least 30" in by["JNJ"].components["capm"]
+    assert summary.exit_code == EXIT_PARTIAL
     text = "\n".join(summary.lines())
     assert "FAILED  ZZZZ" in text and "PARTIAL JNJ" in text
 
 
 def test_failed_ticker_keeps_its_notebook_and_is_listed(
-    mixed: tuple[runner.RunSummary, Path],
+    mixed: tuple[RunSummary, Path],
 ) -> None:
     _, root = mixed
     nb = nbformat.read(root / "notebooks" / "ZZZZ.ipynb", as_version=4)
@@ -86,7 +89,7 @@ def test_failed_ticker_keeps_its_notebook_and_is_listed(
     assert "Mixed &lt;b&gt;outcomes&lt;/b&gt; &amp; failures" in index
     assert "<b>outcomes</b>" not in index
     manifest = json.loads((root / "manifest.json").read_text())
-    assert manifest["tickers"]["ZZZZ"]["status"] == "failed"
+    assert manifest["units"]["ZZZZ"]["status"] == "failed"
 
 
 def test_interrupted_run_resumes(tmp_path: Path) -> None:
@@ -145,7 +148,7 @@ def test_interrupted_run_resumes(tmp_path: Path) -> None:
     assert not list(root.rglob("*.tmp"))  # atomic writes leave no temp files at final paths
 
     summary = runner.run(params, out=out, jobs=1, renderer="builtin", progress=False)
-    statuses = {o.ticker: o.status for o in summary.outcomes}
+    statuses = {o.unit: o.status for o in summary.outcomes}
     assert statuses["JNJ"] == "skipped"  # finished before the kill
     for ticker in interrupted:
         assert statuses[ticker] in ("ok", "partial")  # completed by the second run
@@ -204,16 +207,16 @@ def test_cli_data_error_is_one_line(tmp_path: Path, capsys: pytest.CaptureFixtur
 
 
 def test_failed_ticker_page_never_links_a_missing_pdf(
-    mixed: tuple[runner.RunSummary, Path], tmp_path: Path
+    mixed: tuple[RunSummary, Path], tmp_path: Path
 ) -> None:
     """A ticker can fail without an error output in its notebook (a timeout, say):
     its page must not link a PDF, because none is made."""
     _, root = mixed
-    paths = runner.RunPaths(tmp_path / "run")
+    paths = RunPaths(tmp_path / "run")
     paths.notebooks.mkdir(parents=True)
     shutil.copyfile(root / "notebooks" / "JNJ.ipynb", paths.notebook("JNJ"))  # no error output
-    seconds = runner.render_ticker(paths, "JNJ", "failed", "t")
-    assert "pdf" not in seconds and not paths.ticker_pdf("JNJ").exists()
+    seconds = runner_mod.render_unit(paths, "JNJ", "failed", "t")
+    assert "pdf" not in seconds and not paths.unit_pdf("JNJ").exists()
     assert "JNJ.pdf" not in paths.page("JNJ").read_text()
-    runner.render_ticker(paths, "JNJ", "partial", "t")
-    assert paths.ticker_pdf("JNJ").exists() and "JNJ.pdf" in paths.page("JNJ").read_text()
+    runner_mod.render_unit(paths, "JNJ", "partial", "t")
+    assert paths.unit_pdf("JNJ").exists() and "JNJ.pdf" in paths.page("JNJ").read_text()

@@ -7,7 +7,9 @@ from pathlib import Path
 import pytest
 
 from analysis.errors import ParamsError
-from analysis.report.params import ExposureParams, load_params, ticker_slug
+from analysis.report.kinds import load_params
+from analysis.report.kinds.exposure.params import ExposureParams
+from analysis.report.pipeline.params import ticker_slug
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -117,7 +119,7 @@ def test_malformed_yaml_has_line_and_column(tmp_path: Path) -> None:
         load_params(write(tmp_path, "- a\n- b\n"))
     with pytest.raises(ParamsError, match=r"nope.yml: params file not found"):
         load_params(tmp_path / "nope.yml")
-    with pytest.raises(ParamsError, match=r"'kind' must be one of exposure, got 'backtest'"):
+    with pytest.raises(ParamsError, match=r"'kind' must be one of exposure, forecast, got 'backtest'"):
         load_params(write(tmp_path, "kind: backtest\n" + GOOD))
 
 

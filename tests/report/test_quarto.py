@@ -20,11 +20,16 @@ import pandas as pd
 import pytest
 import yaml
 
-from analysis.report import render_quarto, runner
-from analysis.report.execute import read_front_matter
-from analysis.report.inputs import RunData
-from analysis.report.params import ExposureParams, load_params
-from analysis.report.site import SiteInputs
+from analysis.report import commands as runner
+from analysis.report.kinds import KINDS, load_params
+from analysis.report.kinds.exposure.params import ExposureParams
+from analysis.report.pipeline import render_quarto, site
+from analysis.report.pipeline import runner as runner_mod
+from analysis.report.pipeline.execute import read_front_matter
+from analysis.report.pipeline.paths import RunPaths
+from analysis.report.pipeline.site import SiteInputs
+from analysis.report.pipeline.snapshot import RunData
+from analysis.report.pipeline.state import ordered_all
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -77,17 +82,20 @@ def executed(tmp_path_factory: pytest.TempPathFactory) -> tuple[ExposureParams, 
 
 
 def _stage(params: ExposureParams, root: Path, stage: Path) -> None:
-    paths = runner.RunPaths(root)
+    paths = RunPaths(root)
     inputs = SiteInputs(
+        KINDS["exposure"],
         params,
         paths,
         RunData.load(paths.data),
-        pd.read_csv(root / "exposures.csv"),
-        pd.read_csv(root / "fit.csv"),
-        runner.ordered_all(paths, params, {}),
+        {
+            "exposures": pd.read_csv(root / "exposures.csv"),
+            "fit": pd.read_csv(root / "fit.csv"),
+        },
+        ordered_all(paths, params.slugs, {}),
         "2026-01-02",
     )
-    render_quarto.stage_project(inputs, stage)
+    render_quarto.stage_project(site.quarto_site(inputs), stage)
 
 
 @pytest.mark.slow
@@ -168,7 +176,7 @@ def test_render_run_collects_site_and_pdfs(
     monkeypatch.setenv("PATH", f"{bin_dir}{os.pathsep}{os.environ['PATH']}")
     (root / "site").mkdir(exist_ok=True)
     (root / "site" / "stale.html").write_text("old")
-    assert runner.choose_renderer("auto") == "quarto"
+    assert runner_mod.choose_renderer("auto") == "quarto"
     summary = runner.render(root.parent.parent / "q.yml", out=root.parent, progress=False)
     assert summary.renderer == "quarto"
     assert (root / "site" / "index.html").read_text() == "<html>index</html>"
@@ -182,4 +190,4 @@ def test_render_run_collects_site_and_pdfs(
 def test_quarto_failure_is_reported(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     with pytest.raises(Exception, match="--renderer quarto: 'quarto' is not on PATH"):
         monkeypatch.setenv("PATH", str(tmp_path))
-        runner.choose_renderer("quarto")
+        runner_mod.choose_renderer("quarto")

@@ -22,15 +22,15 @@ import pytest
 
 from analysis import charts
 from analysis.regression.ols import OLSResult, fit_ols
-from analysis.report import render_builtin
-from analysis.report.display import Figure, Markdown, Table, fmt_p, md_escape
-from analysis.report.execute import front_matter
-from analysis.report.render_builtin import (
+from analysis.report.pipeline import render_builtin
+from analysis.report.pipeline.display import Figure, Markdown, Table, fmt_p, md_escape
+from analysis.report.pipeline.execute import front_matter
+from analysis.report.pipeline.render_builtin import (
     copy_assets,
     markdown_to_html,
     render_page,
-    render_ticker_page,
-    render_ticker_pdf,
+    render_unit_page,
+    render_unit_pdf,
 )
 from tests.helpers import CHROMIUM_FLAGS, require_tool, simulate
 
@@ -73,7 +73,8 @@ def _notebook(*, failed: bool) -> nbformat.NotebookNode:
         "title": TITLE,
         "subtitle": "Unit universe — factor exposures",
         "date": "2026-11-21",
-        "ticker": "TST",
+        "unit": "TST",
+        "unit_label": "Ticker",
         "run": "unit",
     }
     cells = [
@@ -131,8 +132,8 @@ def rendered(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
         out[f"{name}.ipynb"] = nb_path
         out[f"{name}.html"] = root / "site" / "reports" / f"{name}.html"
         out[f"{name}.pdf"] = root / "site" / "reports" / f"{name}.pdf"
-        render_ticker_page(nb_path, out[f"{name}.html"], site_title="Unit <site>")
-        render_ticker_pdf(nb_path, out[f"{name}.pdf"])
+        render_unit_page(nb_path, out[f"{name}.html"], site_title="Unit <site>")
+        render_unit_pdf(nb_path, out[f"{name}.pdf"])
     return out
 
 
@@ -230,11 +231,11 @@ def test_toc_lists_h2_and_h3_and_its_anchors_exist(rendered: dict[str, Path]) ->
 def test_pdf_link_and_back_link(rendered: dict[str, Path], tmp_path: Path) -> None:
     page = _page(rendered, "TST")
     assert 'href="TST.pdf"' in page and "Download PDF" in page
-    assert "Back to all tickers" in page
+    assert "Back to the index" in page
     failed = _page(rendered, "FAIL")
     assert "Download PDF" not in failed  # auto: a failed ticker gets no PDF
     out = tmp_path / "reports" / "TST.html"
-    render_ticker_page(rendered["TST.ipynb"], out, site_title="Unit", pdf=False)
+    render_unit_page(rendered["TST.ipynb"], out, site_title="Unit", pdf=False)
     assert "Download PDF" not in out.read_text(encoding="utf-8")
 
 
@@ -253,7 +254,7 @@ def test_failed_notebook_has_banner_and_clean_traceback(rendered: dict[str, Path
 
 def test_html_is_deterministic(rendered: dict[str, Path], tmp_path: Path) -> None:
     again = tmp_path / "reports" / "TST.html"
-    render_ticker_page(rendered["TST.ipynb"], again, site_title="Unit <site>")
+    render_unit_page(rendered["TST.ipynb"], again, site_title="Unit <site>")
     assert again.read_bytes() == rendered["TST.html"].read_bytes()
 
 
@@ -339,7 +340,7 @@ def test_pdf_metadata(rendered: dict[str, Path]) -> None:
 
 def test_pdf_is_deterministic(rendered: dict[str, Path], tmp_path: Path) -> None:
     again = tmp_path / "TST.pdf"
-    render_ticker_pdf(rendered["TST.ipynb"], again)
+    render_unit_pdf(rendered["TST.ipynb"], again)
     digest = hashlib.sha256(again.read_bytes()).hexdigest()
     assert digest == hashlib.sha256(rendered["TST.pdf"].read_bytes()).hexdigest()
 

@@ -22,10 +22,12 @@ import pytest
 
 from analysis.factors import build_design
 from analysis.regression import fit_design, rolling_ols
-from analysis.report import runner
-from analysis.report.exposure import EXPOSURE_COLUMNS, FIT_COLUMNS
-from analysis.report.inputs import RunData
-from analysis.report.params import ExposureParams, load_params
+from analysis.report import commands as runner
+from analysis.report.kinds import load_params
+from analysis.report.kinds.exposure import EXPOSURE_COLUMNS, FIT_COLUMNS
+from analysis.report.kinds.exposure.params import ExposureParams
+from analysis.report.pipeline.snapshot import RunData
+from analysis.report.pipeline.state import UnitOutcome
 from tests.helpers import CHROMIUM_FLAGS, require_tool
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -40,7 +42,7 @@ class RunRecord:
     """What the sample run returned, as shared between test workers."""
 
     exit_code: int
-    outcomes: list[runner.TickerOutcome]
+    outcomes: list[UnitOutcome]
     lines: list[str]
 
 
@@ -71,7 +73,7 @@ def sample(tmp_path_factory: pytest.TempPathFactory) -> tuple[RunRecord, Path]:
             }
             record.write_text(json.dumps(doc))
     doc = json.loads(record.read_text())
-    outcomes = [runner.TickerOutcome(**o) for o in doc["outcomes"]]
+    outcomes = [UnitOutcome(**o) for o in doc["outcomes"]]
     return RunRecord(doc["exit_code"], outcomes, doc["lines"]), out / "sample"
 
 
@@ -103,8 +105,8 @@ def test_csv_contracts(sample: tuple[RunRecord, Path], params: ExposureParams) -
     _, root = sample
     exp = pd.read_csv(root / "exposures.csv")
     fit = pd.read_csv(root / "fit.csv")
-    assert list(exp.columns) == EXPOSURE_COLUMNS
-    assert list(fit.columns) == FIT_COLUMNS
+    assert list(exp.columns) == list(EXPOSURE_COLUMNS)
+    assert list(fit.columns) == list(FIT_COLUMNS)
     n_terms = sum(len(m.definition.terms) for m in params.resolved_models())
     assert len(exp) == len(params.tickers) * n_terms
     assert len(fit) == len(params.tickers) * len(params.resolved_models())
@@ -158,8 +160,8 @@ def test_manifest(sample: tuple[RunRecord, Path], params: ExposureParams) -> Non
     assert len(doc["template"]["sha256"]) == 64
     assert doc["packages"]["statsmodels"] and doc["packages"]["papermill"]
     assert "commit" in doc["git"]
-    assert set(doc["tickers"]) == set(params.tickers)
-    aapl = doc["tickers"]["AAPL"]
+    assert set(doc["units"]) == set(params.tickers)
+    aapl = doc["units"]["AAPL"]
     assert aapl["status"] == "ok" and aapl["seconds"]["execute"] > 0 and aapl["cell_seconds"]
 
 

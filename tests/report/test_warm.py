@@ -10,8 +10,9 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from analysis.report import runner, warm
-from analysis.report.execute import execute_notebook
+from analysis.report import commands as runner
+from analysis.report.pipeline import warm
+from analysis.report.pipeline.execute import execute_notebook
 from tests.report.test_execute import outputs_text, tiny_template
 
 ROOT = Path(__file__).resolve().parents[2]

@@ -1,0 +1,131 @@
+"""The ``exposure`` kind: which factors drive each ticker's returns, and how exposures move.
+
+One notebook per ticker (``templates/exposure.ipynb``); contract tables
+``exposures.csv`` (every coefficient) and ``fit.csv`` (one row per ticker and
+model), plus ``rolling/`` (one CSV per ticker and model, zipped for the site).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from analysis.report.kinds.exposure.params import ExposureParams
+from analysis.report.pipeline.kind import ReportKind
+from analysis.report.pipeline.paths import RunPaths
+from analysis.report.pipeline.site import SiteInputs, zip_folder
+from analysis.report.pipeline.snapshot import RunData
+from analysis.report.pipeline.tables import ContractTable, write_components, write_csv
+
+EXPOSURE_COLUMNS = (
+    "ticker",
+    "model",
+    "term",
+    "estimate",
+    "std_error",
+    "t_stat",
+    "p_value",
+    "ci_low",
+    "ci_high",
+)
+FIT_COLUMNS = (
+    "ticker",
+    "model",
+    "nobs",
+    "start",
+    "end",
+    "r_squared",
+    "adj_r_squared",
+    "alpha_annualized",
+    "status",
+)
+
+
+class ExposureKind(ReportKind):
+    """Factor exposures per ticker (see the module docstring)."""
+
+    name = "exposure"
+    schema = ExposureParams
+    template = "exposure.ipynb"
+    description = "factor exposures per ticker: betas, alpha, R², rolling betas, diagnostics"
+    unit_noun = "ticker"
+    tables = (
+        ContractTable(
+            "exposures",
+            EXPOSURE_COLUMNS,
+            "every coefficient: ticker, model, term, estimate, std_error, t_stat, p_value, "
+            "ci_low, ci_high",
+        ),
+        ContractTable(
+            "fit",
+            FIT_COLUMNS,
+            "one row per ticker and model: nobs, dates, R², adjusted R², annualized α, status",
+        ),
+    )
+    preload = ("analysis.report.kinds.exposure.notebook", "statsmodels.api")
+
+    def fetch(self, params: Any, *, cache_dir: Path | None, refresh: bool) -> RunData:
+        from analysis.report.kinds.exposure.data import fetch_run_data
+
+        return fetch_run_data(params, cache_dir=cache_dir, refresh=refresh)
+
+    def unit_columns(self, params: Any, unit: str) -> Sequence[str]:
+        from analysis.report.kinds.exposure.data import factor_assets
+
+        return [unit, params.market, *factor_assets(params)]
+
+    def unit_meta(self, params: Any, unit: str) -> dict[str, Any]:
+        return {
+            "title": f"{unit} — factor exposures",
+            "subtitle": params.title,
+            "unit": unit,
+            "unit_label": "Ticker",
+        }
+
+    def notebook_parameters(self, params: Any, unit: str) -> dict[str, Any]:
+        return {"ticker": unit}
+
+    def write_failed_parts(self, paths: RunPaths, params: Any, unit: str, error: str) -> None:
+        """A failed ticker still has rows in fit.csv (status failed) and none in exposures.csv."""
+        slug = params.slugs[unit]
+        fit = pd.DataFrame(
+            [
+                {
+                    "ticker": unit,
+                    "model": m.id,
+                    **dict.fromkeys(FIT_COLUMNS[2:8]),
+                    "status": "failed",
+                }
+                for m in params.resolved_models()
+            ],
+            columns=list(FIT_COLUMNS),
+        )
+        write_csv(paths.part(slug, "fit"), fit)
+        write_csv(paths.part(slug, "exposures"), pd.DataFrame(columns=list(EXPOSURE_COLUMNS)))
+        write_components(paths.components(slug), {m.id: error for m in params.resolved_models()})
+
+    def extra_downloads(self, paths: RunPaths) -> dict[str, bytes]:
+        return {"rolling.zip": zip_folder(paths.root / "rolling", "rolling")}
+
+    def index_facts(self, site: SiteInputs) -> list[tuple[str, str]]:
+        from analysis.report.kinds.exposure import site as s
+
+        return s.index_facts(site)
+
+    def index_section(self, site: SiteInputs) -> str:
+        from analysis.report.kinds.exposure import site as s
+
+        return s.index_section(site)
+
+    def methodology(self, site: SiteInputs) -> str:
+        from analysis.report.kinds.exposure import site as s
+
+        return s.methodology_markdown(site.params, site.data, site.date)
+
+    def licences(self, site: SiteInputs) -> list[str]:
+        from analysis.report.kinds.exposure import site as s
+
+        return s.licence_lines(site.params, site.data)

@@ -1,0 +1,98 @@
+"""The exposure kind's data: each ticker's prices, the market proxy, sector ETFs, factors."""
+
+from __future__ import annotations
+
+import math
+from pathlib import Path
+
+import pandas as pd
+
+from analysis.data import fetch_factor_datasets, open_sources
+from analysis.data.base import FactorDataset, Frequency
+from analysis.errors import DataError
+from analysis.report.kinds.exposure.params import ExposureParams
+from analysis.report.pipeline.snapshot import RunData
+
+#: calendar days per period, to fetch enough history before ``start`` for look-backs
+_DAYS_PER_PERIOD: dict[Frequency, float] = {"daily": 7 / 5, "weekly": 7.0, "monthly": 31.0}
+
+
+def warmup_start(params: ExposureParams) -> pd.Timestamp | None:
+    """First date to fetch: ``start`` minus the engineered look-back (plus a margin).
+
+    The regression sample itself starts at ``start``; the extra history only
+    feeds the look-back windows of the engineered factors and the first return.
+    """
+    if params.start is None:
+        return None
+    days = 0.0
+    for m in params.resolved_models():
+        periods = params.factor_window + 2 if m.definition.origin == "engineered" else 2
+        days = max(days, periods * _DAYS_PER_PERIOD[m.frequency])
+    return pd.Timestamp(params.start) - pd.Timedelta(days=math.ceil(days) + 10)
+
+
+def factor_assets(params: ExposureParams) -> list[str]:
+    assets: list[str] = []
+    for m in params.resolved_models():
+        if m.definition.origin == "sectors":
+            assets += [f for f in m.definition.factors if f not in assets]
+    return assets
+
+
+def fetch_run_data(
+    params: ExposureParams, *, cache_dir: str | Path | None = None, refresh: bool = False
+) -> RunData:
+    """Fetch everything a run needs, once.
+
+    Tickers the source cannot deliver are recorded in ``failed`` (their
+    notebooks will show the reason); the run itself fails only when the
+    market proxy, a sector ETF or a factor dataset is unavailable, because
+    then no ticker could be analysed.
+
+    Raises
+    ------
+    DataError
+        Naming the source and the series that could not be delivered.
+    """
+    price_src, factor_src = open_sources(
+        params.data.source,
+        prices=params.data.prices,
+        factors=params.data.factors,
+        cache_dir=cache_dir if params.data.cache else None,
+        refresh=refresh,
+    )
+    shared = [params.market, *factor_assets(params)]
+    wanted = list(dict.fromkeys([*params.tickers, *shared]))
+    end = pd.Timestamp(params.end) if params.end else None
+    batch = price_src.fetch_prices(wanted, warmup_start(params), end)
+    missing = [s for s in shared if s not in batch.prices.columns]
+    if missing:
+        reasons = "; ".join(f"{s}: {batch.failed.get(s, 'no prices')}" for s in missing)
+        raise DataError(
+            f"{price_src.name}: cannot get the market proxy / factor assets ({reasons})"
+        )
+    failed = {
+        t: batch.failed.get(t, "no prices returned")
+        for t in params.tickers
+        if t not in batch.prices.columns
+    }
+
+    factors: dict[str, pd.DataFrame] = {}
+    by_freq: dict[Frequency, list[FactorDataset]] = {}
+    for m in params.resolved_models():
+        if m.definition.origin == "french":
+            ds = by_freq.setdefault(m.frequency, [])
+            ds += [d for d in m.definition.datasets if d not in ds]
+    for freq, datasets in by_freq.items():
+        if factor_src is None:
+            raise DataError(f"{price_src.name}: no factor source for {datasets} at {freq}")
+        factors[freq] = fetch_factor_datasets(factor_src, datasets, freq)
+    custom = None
+    if any(m.definition.origin == "custom" for m in params.resolved_models()):
+        from analysis.data.files import FileSource
+
+        custom = FileSource(factors=params.data.factors).read_factor_file()
+    return RunData(
+        prices=batch.prices, failed=failed, factors=factors, custom=custom, source=price_src.name
+    )

@@ -1,0 +1,1 @@
+"""The forecast report for one target (being written)."""

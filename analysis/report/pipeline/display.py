@@ -1,0 +1,230 @@
+"""Notebook display objects that serve the HTML site and the PDF from one output.
+
+Each object returns a MIME bundle from ``_repr_mimebundle_``; renderers pick
+the type they can use, the way Quarto does (HTML: ``text/html`` first; typst
+PDF: ``text/markdown`` first, then ``image/png``):
+
+* :class:`Figure` carries ``text/html`` (an interactive plotly div that expects
+  plotly.js on the page, loaded once per site from a relative path),
+  ``image/png`` (the static matplotlib rendition) and plotly's own JSON type
+  (JupyterLab draws that natively). It carries no ``text/markdown``, so the
+  PDF gets the PNG.
+* :class:`Table` carries ``text/html`` (escaped, styled by the site CSS) and
+  ``text/markdown`` (a pipe table, which becomes a real table in the PDF).
+* :class:`Markdown` carries ``text/markdown`` only (headings, notes).
+
+Outputs are deterministic (no random element ids, no timestamps) so that
+re-running a notebook on the same data gives the same file.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import html
+import io
+import math
+import re
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import plotly.io as pio
+
+from analysis.charts import Chart
+
+PNG_DPI = 150
+PLOTLY_CONFIG = {"displaylogo": False, "responsive": True}
+
+_MD_SPECIAL = re.compile(r"([\\`*_{}\[\]<>|^~$#])")
+
+
+def md_escape(text: object) -> str:
+    """Backslash-escape Markdown punctuation in text that comes from params or data."""
+    return _MD_SPECIAL.sub(r"\\\1", str(text))
+
+
+class Markdown:
+    """Markdown text (headings, notes); already-escaped where it embeds data."""
+
+    def __init__(self, text: str) -> None:
+        self.text = text
+
+    def _repr_mimebundle_(self, include: Any = None, exclude: Any = None) -> dict[str, str]:
+        return {"text/markdown": self.text, "text/plain": self.text}
+
+
+Formatter = Callable[[Any], str]
+
+
+def fmt_num(digits: int = 4) -> Formatter:
+    """Fixed-point formatter; NaN as an em dash."""
+    return lambda v: "—" if pd.isna(v) else f"{v:,.{digits}f}"
+
+
+def fmt_pct(digits: int = 2) -> Formatter:
+    return lambda v: "—" if pd.isna(v) else f"{v:.{digits}%}"
+
+
+def fmt_p(v: Any) -> str:
+    """p-values: four decimals, or ``<0.0001``."""
+    if pd.isna(v):
+        return "—"
+    return "<0.0001" if v < 1e-4 else f"{v:.4f}"
+
+
+class Table:
+    """A table for both renditions.
+
+    Parameters
+    ----------
+    frame
+        The data; its index is ignored (put labels in a column).
+    caption
+        Short caption shown above the table (escaped).
+    formats
+        ``{column: formatter}``; other numeric columns use :func:`fmt_num`.
+    """
+
+    def __init__(
+        self,
+        frame: pd.DataFrame,
+        *,
+        caption: str = "",
+        formats: Mapping[str, Formatter] | None = None,
+    ) -> None:
+        self.frame = frame.reset_index(drop=True)
+        self.caption = caption
+        self.formats = dict(formats or {})
+
+    def _cells(self) -> pd.DataFrame:
+        out = {}
+        for col in self.frame.columns:
+            s = self.frame[col]
+            if col in self.formats:
+                out[col] = s.map(self.formats[col])
+            elif pd.api.types.is_numeric_dtype(s) and not pd.api.types.is_bool_dtype(s):
+                out[col] = s.map(fmt_num())
+            else:
+                out[col] = s.map(lambda v: "—" if v is None or v is pd.NA else str(v))
+        return pd.DataFrame(out, columns=self.frame.columns)
+
+    def _numeric(self, col: str) -> bool:
+        s = self.frame[col]
+        return pd.api.types.is_numeric_dtype(s) and not pd.api.types.is_bool_dtype(s)
+
+    def to_html(self) -> str:
+        cells = self._cells()
+        head = "".join(
+            f'<th class="{"num" if self._numeric(c) else "txt"}">{html.escape(str(c))}</th>'
+            for c in cells.columns
+        )
+        rows = []
+        for _, row in cells.iterrows():
+            tds = "".join(
+                f'<td class="{"num" if self._numeric(c) else "txt"}">{html.escape(v)}</td>'
+                for c, v in row.items()
+            )
+            rows.append(f"<tr>{tds}</tr>")
+        cap = f"<caption>{html.escape(self.caption)}</caption>" if self.caption else ""
+        return (
+            f'<table class="report-table">{cap}<thead><tr>{head}</tr></thead>'
+            f"<tbody>{''.join(rows)}</tbody></table>"
+        )
+
+    def to_markdown(self) -> str:
+        cells = self._cells()
+        head = "| " + " | ".join(md_escape(c) for c in cells.columns) + " |"
+        align = "|" + "|".join("---:" if self._numeric(c) else ":---" for c in cells.columns) + "|"
+        body = ["| " + " | ".join(md_escape(v) for v in row) + " |" for row in cells.to_numpy()]
+        cap = f"\n\n: {md_escape(self.caption)}" if self.caption else ""
+        return "\n".join([head, align, *body]) + cap + "\n"
+
+    def _repr_mimebundle_(self, include: Any = None, exclude: Any = None) -> dict[str, str]:
+        return {
+            "text/html": self.to_html(),
+            "text/markdown": self.to_markdown(),
+            "text/plain": self._cells().to_string(index=False),
+        }
+
+
+class Figure:
+    """A :class:`~analysis.charts.Chart` as an interactive div and a PNG.
+
+    The chart's caption is not part of the figure output: show it with
+    :func:`figure_with_caption`, so both renditions print it once, as text.
+    """
+
+    def __init__(self, chart: Chart, *, key: str = "") -> None:
+        self.chart = chart
+        self.key = key
+
+    def _div_id(self) -> str:
+        # unique within a page (one chart of each kind per ticker and model, and the
+        # key names them) and the same on every run: no random uuid in the notebook
+        digest = hashlib.sha256(f"{self.key}/{self.chart.name}/{self.chart.title}".encode())
+        return f"fig-{self.chart.name}-{digest.hexdigest()[:12]}"
+
+    def png(self) -> bytes:
+        buf = io.BytesIO()
+        # the charts use constrained layout, which already fits every label inside the
+        # figure; bbox_inches="tight" would draw each figure a second time to measure it
+        self.chart.static.savefig(buf, format="png", dpi=PNG_DPI, metadata={"Software": None})
+        return buf.getvalue()
+
+    def _repr_mimebundle_(
+        self, include: Any = None, exclude: Any = None
+    ) -> tuple[dict[str, Any], dict[str, Any]]:
+        div = pio.to_html(
+            self.chart.plotly,
+            full_html=False,
+            include_plotlyjs=False,
+            config=PLOTLY_CONFIG,
+            div_id=self._div_id(),
+        )
+        data = {
+            "text/html": f'<div class="report-figure">{div}</div>',
+            "image/png": base64.b64encode(self.png()).decode("ascii"),
+            "text/plain": f"<Figure: {self.chart.title}>",
+        }
+        meta = {"image/png": {"alt": self.chart.title}}
+        return data, meta
+
+
+def figure_with_caption(chart: Chart | None, *, key: str = "") -> list[Figure | Markdown]:
+    """The figure followed by its caption in italics (nothing for ``None``)."""
+    if chart is None:
+        return []
+    out: list[Figure | Markdown] = [Figure(chart, key=key)]
+    if chart.caption:
+        out.append(Markdown(f"*{md_escape(chart.caption)}*"))
+    return out
+
+
+def figure_html(chart: Chart, key: str) -> str:
+    """The interactive HTML of a chart (for pages built outside notebooks: the index)."""
+    bundle, _ = Figure(chart, key=key)._repr_mimebundle_()
+    return str(bundle["text/html"])
+
+
+@dataclass(frozen=True)
+class Cell:
+    """A table cell: display text and the raw value used for sorting."""
+
+    text: str
+    raw: str
+
+    @classmethod
+    def num(cls, v: Any, fmt: str) -> Cell:
+        """``fmt`` is a format spec, or ``"sig3"``: three significant digits, never exponents."""
+        if v is None or (isinstance(v, float) and math.isnan(v)) or pd.isna(v):
+            return cls("—", "")
+        if fmt == "sig3":
+            text = np.format_float_positional(
+                float(v), precision=3, unique=False, fractional=False, trim="-"
+            )
+        else:
+            text = format(v, fmt)
+        return cls(text, repr(float(v)))

@@ -1,0 +1,209 @@
+"""The site of a run: index, methodology and downloads, for either renderer and any kind.
+
+The content is built once, here: the index body (what the run covers, how
+many units succeeded, failed units with their reasons, the kind's own section,
+downloads) is an HTML fragment from ``templates/site/index_body.html.j2``, and
+the methodology is Markdown from ``templates/site/methodology.md.j2`` around
+the kind's own section. The built-in renderer wraps them in its page layout;
+the Quarto renderer puts them into ``index.qmd`` and ``methodology.qmd`` (see
+:mod:`.render_quarto`).
+"""
+
+from __future__ import annotations
+
+import io
+import zipfile
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import jinja2
+import markupsafe
+import pandas as pd
+
+from analysis.data.cache import atomic_write_bytes
+from analysis.report.pipeline import render_builtin, render_quarto
+from analysis.report.pipeline.display import md_escape
+from analysis.report.pipeline.paths import TEMPLATES, RunPaths
+from analysis.report.pipeline.render_quarto import QuartoSite
+from analysis.report.pipeline.snapshot import RunData
+
+if TYPE_CHECKING:
+    from analysis.report.pipeline.kind import ReportKind
+    from analysis.report.pipeline.state import UnitOutcome
+
+SITE_TEMPLATES = TEMPLATES / "site"
+
+
+@dataclass(frozen=True)
+class SiteInputs:
+    """Everything the site of a run is built from (either renderer, any kind)."""
+
+    kind: ReportKind
+    params: Any
+    paths: RunPaths
+    data: RunData
+    tables: Mapping[str, pd.DataFrame]
+    outcomes: list[UnitOutcome]
+    date: str
+
+    @property
+    def pdf_slugs(self) -> set[str]:
+        """Units that get a PDF: every unit whose notebook did not fail."""
+        return {o.slug for o in self.outcomes if o.status != "failed"}
+
+
+def env(autoescape: bool) -> jinja2.Environment:
+    """Jinja2 environment over ``templates/site`` (strict: an undefined name is an error)."""
+    return jinja2.Environment(
+        loader=jinja2.FileSystemLoader(SITE_TEMPLATES),
+        autoescape=autoescape,
+        undefined=jinja2.StrictUndefined,
+        keep_trailing_newline=True,
+    )
+
+
+def downloads(site: SiteInputs) -> list[dict[str, str]]:
+    """The download list: contract tables, the kind's extras, the manifest."""
+    out = [
+        {"href": f"downloads/{t.name}.csv", "name": f"{t.name}.csv", "text": t.description}
+        for t in site.kind.tables
+    ]
+    for name in site.kind.extra_downloads(site.paths):
+        out.append({"href": f"downloads/{name}", "name": name, "text": "one CSV per unit"})
+    out.append(
+        {
+            "href": "downloads/manifest.json",
+            "name": "manifest.json",
+            "text": "params, data hashes, package versions, git commit, timings",
+        }
+    )
+    return out
+
+
+def index_body(site: SiteInputs) -> str:
+    """The index page's body as an HTML fragment (values escaped by Jinja2)."""
+    kind, outcomes = site.kind, site.outcomes
+    counts = {s: sum(o.status == s for o in outcomes) for s in ("ok", "partial", "failed")}
+    counts["total"] = len(outcomes)
+    failures = [
+        {"unit": o.unit, "reason": o.error or "failed", "page": f"reports/{o.slug}.html"}
+        for o in outcomes
+        if o.status == "failed"
+    ]
+    return (
+        env(autoescape=True)
+        .get_template("index_body.html.j2")
+        .render(
+            description=site.params.description.strip(),
+            date=site.date,
+            facts=kind.index_facts(site),
+            noun=kind.unit_noun,
+            counts=counts,
+            failures=failures,
+            section=markupsafe.Markup(kind.index_section(site)),
+            downloads=downloads(site),
+        )
+    )
+
+
+def methodology_markdown(site: SiteInputs) -> str:
+    """The methodology page as Markdown (Pandoc dialect with TeX math)."""
+    return (
+        env(autoescape=False)
+        .get_template("methodology.md.j2")
+        .render(
+            title=md_escape(site.params.title),
+            noun=site.kind.unit_noun,
+            body=site.kind.methodology(site).strip(),
+            licences=site.kind.licences(site),
+        )
+    )
+
+
+def write_downloads(site: SiteInputs, folder: Path) -> None:
+    """Copy the machine-readable outputs into ``folder/downloads`` (atomically)."""
+    for name, payload in download_files(site).items():
+        atomic_write_bytes(folder / "downloads" / name, payload)
+
+
+def zip_folder(folder: Path, prefix: str) -> bytes:
+    """The CSV files of ``folder`` as a reproducible zip (fixed timestamps, sorted names)."""
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as zf:
+        for p in sorted(folder.glob("*.csv")):
+            info = zipfile.ZipInfo(f"{prefix}/{p.name}", date_time=(1980, 1, 1, 0, 0, 0))
+            info.compress_type = zipfile.ZIP_DEFLATED
+            zf.writestr(info, p.read_bytes())
+    return buf.getvalue()
+
+
+def download_files(site: SiteInputs) -> dict[str, bytes]:
+    """``{file name: content}`` of everything under ``downloads/``."""
+    out: dict[str, bytes] = {}
+    for name in [f"{t.name}.csv" for t in site.kind.tables] + ["manifest.json"]:
+        src = site.paths.root / name
+        if src.exists():
+            out[name] = src.read_bytes()
+    out.update(site.kind.extra_downloads(site.paths))
+    return out
+
+
+def quarto_site(site: SiteInputs) -> QuartoSite:
+    """The run as a Quarto project's content."""
+    return QuartoSite(
+        root=site.paths.root,
+        title=site.params.title,
+        index_html=index_body(site),
+        methodology_md=methodology_markdown(site),
+        notebooks={o.slug: site.paths.notebook(o.slug) for o in site.outcomes},
+        pdf_slugs=site.pdf_slugs,
+        downloads=download_files(site),
+    )
+
+
+def render_site(site: SiteInputs, renderer: str) -> None:
+    """Build ``<run>/site`` (and, with Quarto, ``<run>/pdf``) for the chosen renderer."""
+    if renderer == "quarto":
+        render_quarto.render_run(quarto_site(site))
+        return
+
+    paths, params = site.paths, site.params
+    render_builtin.copy_assets(paths.site)
+    for o in site.outcomes:
+        pdf, published = paths.unit_pdf(o.slug), paths.site / "reports" / f"{o.slug}.pdf"
+        if pdf.exists() and o.status != "failed":
+            atomic_write_bytes(published, pdf.read_bytes())
+        elif published.exists():
+            published.unlink()
+    render_builtin.render_page(
+        paths.site / "index.html",
+        title=params.title,
+        body_html=index_body(site),
+        site_title=params.title,
+        depth=0,
+        plotly=True,
+    )
+    render_builtin.render_page(
+        paths.site / "methodology.html",
+        title="Methodology",
+        body_html=render_builtin.markdown_to_html(methodology_markdown(site)),
+        site_title=params.title,
+        depth=0,
+    )
+    write_downloads(site, paths.site)
+    remove_stale_pages(paths, set(params.slugs.values()))
+
+
+def remove_stale_pages(paths: RunPaths, keep: set[str]) -> None:
+    """Pages of units no longer in the params file would be linked from nowhere: drop them."""
+    folder = paths.site / "reports"
+    if folder.exists():
+        for p in folder.iterdir():
+            if p.is_file() and p.stem not in keep:
+                p.unlink()
+    if paths.pdf.exists():
+        for p in paths.pdf.glob("*.pdf"):
+            if p.stem not in keep:
+                p.unlink()
