@@ -1,5 +1,6 @@
 # Two commands do all set-up on a fresh clone:
-#   make report   installs into .venv and runs the offline sample report
+#   make report   installs into .venv, runs the offline sample of every report kind and writes
+#                 reports/index.html linking the runs
 #   make test     installs (plus Chromium and poppler-utils for the end-to-end tests) and runs the tests
 PYTHON ?= python3
 VENV   ?= .venv
@@ -18,8 +19,14 @@ $(STAMP): pyproject.toml requirements.lock
 
 install: $(STAMP)
 
+SAMPLES := params/sample.yml params/forecast_sample.yml params/forecast_industries.yml
+
+# exit code 3 (some units partial or failed) still lets the other samples run; the
+# summary of each run says what failed, and make fails at the end if any run did
 report: $(STAMP)
-	$(BIN)/factor-report run params/sample.yml --jobs $(JOBS)
+	@status=0; for p in $(SAMPLES); do \
+	  echo "== $$p"; $(BIN)/factor-report run $$p --jobs $(JOBS) || status=$$?; \
+	done; $(BIN)/factor-report index --out reports; exit $$status
 
 system-deps:
 	bash scripts/system-deps.sh

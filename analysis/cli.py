@@ -95,6 +95,10 @@ def build_parser() -> argparse.ArgumentParser:
     _common(p)
     p.add_argument("--refresh", action="store_true", help="download again even if cached")
 
+    p = sub.add_parser("index", help="write <out>/index.html linking every run under <out>")
+    p.add_argument("--out", type=Path, default=Path("reports"), help="output root (default: reports)")
+    p.add_argument("--debug", action="store_true")
+
     p = sub.add_parser("list", help="list params files, report kinds and existing runs")
     p.add_argument("folder", nargs="?", type=Path, default=Path("params"))
     p.add_argument("--out", type=Path, default=Path("reports"))
@@ -170,6 +174,11 @@ def _dispatch(args: argparse.Namespace) -> int:
 
     if args.command == "list":
         return _list(args.folder, args.out)
+    if args.command == "index":
+        from analysis.report.pipeline.runs_index import write_runs_index
+
+        print(f"Runs: {write_runs_index(args.out)}")
+        return 0
     if args.command == "fetch":
         paths, data = runner.fetch(args.params, out=args.out, refresh=args.refresh)
         print(

@@ -11,23 +11,27 @@ Example
 >>> prices, factors = open_sources("sample")
 >>> px = prices.fetch_prices(["AAPL", "^GSPC"]).prices
 >>> ff = fetch_factor_datasets(factors, ("ff3", "mom"), "monthly")
+>>> rets = fetch_return_datasets(factors, ("ind12", "ff3"), "monthly")
 """
 
 from __future__ import annotations
 
 import os
 from collections.abc import Sequence
-from typing import Literal
+from typing import Literal, cast
 
 import pandas as pd
 
 from analysis.data.base import (
     FACTOR_DATASETS,
+    RETURN_DATASETS,
     FactorDataset,
     FactorSource,
     Frequency,
     PriceBatch,
     PriceSource,
+    ReturnDataset,
+    ReturnSource,
     frame_hash,
 )
 from analysis.data.cache import CachedPriceSource, DataCache
@@ -37,12 +41,16 @@ SourceKind = Literal["sample", "yahoo", "csv"]
 SOURCE_KINDS: tuple[SourceKind, ...] = ("sample", "yahoo", "csv")
 
 __all__ = [
+    "RETURN_DATASETS",
     "SOURCE_KINDS",
     "FactorSource",
     "PriceBatch",
     "PriceSource",
+    "ReturnDataset",
+    "ReturnSource",
     "SourceKind",
     "fetch_factor_datasets",
+    "fetch_return_datasets",
     "frame_hash",
     "open_sources",
 ]
@@ -118,4 +126,52 @@ def fetch_factor_datasets(
             out = out.join(frame[new], how="inner")
     if out is None:
         raise DataError("no factor dataset requested")
+    return out
+
+
+def fetch_return_datasets(
+    source: ReturnSource, datasets: Sequence[str], frequency: Frequency
+) -> pd.DataFrame:
+    """Join several return datasets (e.g. ``ind12`` and ``ff3``) on their common dates.
+
+    Parameters
+    ----------
+    source
+        A source with ``fetch_returns`` (sample, French, csv, or a cached one).
+    datasets
+        Names from ``RETURN_DATASETS``; duplicates are fetched once.
+    frequency
+        ``"daily"``, ``"weekly"`` or ``"monthly"``.
+
+    Returns
+    -------
+    DataFrame
+        The datasets' columns in the order requested, on the dates every
+        dataset has (an inner join; NaN values inside a dataset are kept).
+        A column shared by two datasets is taken from the first one that has it.
+
+    Raises
+    ------
+    DataError
+        For an unknown dataset, an empty list, or a source without ``fetch_returns``.
+    """
+    unknown = [ds for ds in datasets if ds not in RETURN_DATASETS]
+    if unknown:
+        raise DataError(
+            f"unknown return dataset(s) {', '.join(map(repr, unknown))}; "
+            f"known: {', '.join(RETURN_DATASETS)}"
+        )
+    if not isinstance(source, ReturnSource):
+        name = getattr(source, "name", type(source).__name__)
+        raise DataError(f"data source {name!r} does not deliver return datasets")
+    out: pd.DataFrame | None = None
+    for ds in dict.fromkeys(datasets):
+        frame = source.fetch_returns(cast(ReturnDataset, ds), frequency)
+        if out is None:
+            out = frame
+        else:
+            new = [c for c in frame.columns if c not in out.columns]
+            out = out.join(frame[new], how="inner")
+    if out is None:
+        raise DataError("no return dataset requested")
     return out

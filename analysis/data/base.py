@@ -5,7 +5,9 @@ duplicate-free, tz-naive :class:`~pandas.DatetimeIndex` named ``date`` and one
 float64 column per ticker. A *factor source* returns factor returns in
 decimal form (0.01 is one percent) with the same index conventions, and the
 column names used by Ken French's data library (``Mkt-RF``, ``SMB``, ``HML``,
-``RMW``, ``CMA``, ``Mom``, ``RF``).
+``RMW``, ``CMA``, ``Mom``, ``RF``). A *return source* returns the return
+series of a dataset (``RETURN_DATASETS``) with the same conventions, for
+models that use a portfolio's or the market's return as a target or feature.
 
 Sources never raise for one bad ticker in a batch: they return a
 :class:`PriceBatch` whose ``failed`` mapping says which tickers failed and
@@ -34,6 +36,39 @@ FACTOR_DATASETS: dict[FactorDataset, tuple[str, ...]] = {
     "ff5": ("Mkt-RF", "SMB", "HML", "RMW", "CMA", "RF"),
     "mom": ("Mom",),
 }
+
+ReturnDataset = Literal["ff3", "mom", "ind12"]
+RETURN_DATASETS: dict[str, tuple[str, ...]] = {
+    "ff3": ("Mkt", "Mkt-RF", "SMB", "HML", "RF"),
+    "mom": ("Mom",),
+    "ind12": (
+        "NoDur",
+        "Durbl",
+        "Manuf",
+        "Enrgy",
+        "Chems",
+        "BusEq",
+        "Telcm",
+        "Utils",
+        "Shops",
+        "Hlth",
+        "Money",
+        "Other",
+    ),
+}
+"""Columns of each return dataset a :class:`ReturnSource` delivers, in this order.
+
+Every value is a decimal simple return over one period (0.01 is one percent),
+indexed by the period's end exactly as the factors are (month end for
+monthly data, the trading date for daily, the week's Friday for weekly).
+
+- ``ff3``: the Fama-French three factors plus ``Mkt``, the total market
+  return, derived as ``Mkt-RF + RF`` by :func:`with_market_return` (every
+  source derives it the same way).
+- ``mom``: the momentum factor.
+- ``ind12``: Ken French's 12 industry portfolios (value-weighted total returns,
+  not excess returns; subtract ``RF`` for excess returns).
+"""
 
 
 class DataWarning(UserWarning):
@@ -84,13 +119,64 @@ class PriceSource(Protocol):
 
 @runtime_checkable
 class FactorSource(Protocol):
-    """Anything that can deliver a Fama-French style factor dataset."""
+    """Anything that can deliver a Fama-French style factor dataset.
+
+    Sources that can also deliver return series (the factors with the total
+    market return, the industry portfolios) implement a second method,
+    ``fetch_returns(dataset, frequency) -> DataFrame``, described by
+    :class:`ReturnSource`. It is a separate protocol so that a factor source
+    without it still passes ``isinstance(source, FactorSource)``.
+    """
 
     name: str
 
     def fetch_factors(self, dataset: FactorDataset, frequency: Frequency) -> pd.DataFrame:
         """Decimal factor returns with the columns of ``FACTOR_DATASETS[dataset]``."""
         ...
+
+
+@runtime_checkable
+class ReturnSource(Protocol):
+    """Anything that can deliver the return series of a dataset in ``RETURN_DATASETS``."""
+
+    name: str
+
+    def fetch_returns(self, dataset: ReturnDataset, frequency: Frequency) -> pd.DataFrame:
+        """Decimal simple returns with the columns of ``RETURN_DATASETS[dataset]``, in order."""
+        ...
+
+
+def with_market_return(frame: pd.DataFrame, *, what: str) -> pd.DataFrame:
+    """Add the total market return ``Mkt = Mkt-RF + RF`` as the first column.
+
+    Parameters
+    ----------
+    frame
+        Decimal returns holding ``Mkt-RF`` and ``RF``.
+    what
+        Names the data in messages, e.g. ``"french: ff3 monthly"``.
+
+    Returns
+    -------
+    DataFrame
+        A copy with ``Mkt`` inserted before the other columns (replacing a
+        ``Mkt`` column already there).
+
+    Raises
+    ------
+    DataError
+        If ``Mkt-RF`` or ``RF`` is missing.
+
+    Notes
+    -----
+    The sum is exact for simple returns over the same period: ``Mkt-RF`` is
+    defined as the market's return minus the risk-free return of that
+    period. A date where either is missing has no market return (NaN).
+    """
+    check_columns(frame, ("Mkt-RF", "RF"), what=f"{what} (to derive Mkt = Mkt-RF + RF)")
+    market = (frame["Mkt-RF"] + frame["RF"]).astype("float64").rename("Mkt")
+    rest = frame.drop(columns=["Mkt"], errors="ignore")
+    return pd.concat([market, rest], axis=1)
 
 
 def clean_index(frame: pd.DataFrame, *, what: str) -> pd.DataFrame:

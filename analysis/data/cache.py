@@ -21,7 +21,7 @@ from typing import Any
 
 import pandas as pd
 
-from analysis.data.base import FactorDataset, Frequency, PriceBatch, frame_hash
+from analysis.data.base import FactorDataset, Frequency, PriceBatch, ReturnDataset, frame_hash
 from analysis.errors import DataError
 
 
@@ -148,6 +148,9 @@ class DataCache:
 class CachedPriceSource:
     """Wrap a price source so that each query is downloaded once and reused offline.
 
+    Prices, factor datasets and return datasets are cached, each query
+    separately (query kinds ``"prices"``, ``"factors"`` and ``"returns"``).
+
     Only the delivered prices are cached; the failures of a batch are stored
     in the sidecar so a cached run reports the same failures.
     """
@@ -187,5 +190,19 @@ class CachedPriceSource:
             query,
             lambda: self.inner.fetch_factors(dataset, frequency),
             refresh=self.refresh,
+        )
+        return entry.frame
+
+    def fetch_returns(self, dataset: ReturnDataset, frequency: Frequency) -> pd.DataFrame:
+        """The inner source's ``fetch_returns``, cached under the query kind ``"returns"``."""
+        fetch = getattr(self.inner, "fetch_returns", None)
+        if fetch is None:
+            raise DataError(
+                f"{self.name}: this source does not deliver return datasets "
+                "(it has no fetch_returns); use the sample, yahoo or csv source"
+            )
+        query = {"kind": "returns", "dataset": dataset, "frequency": frequency}
+        entry = self.cache.get_or_fetch(
+            self.name, query, lambda: fetch(dataset, frequency), refresh=self.refresh
         )
         return entry.frame

@@ -4,7 +4,10 @@ A *price file* is wide: a ``date`` column and one column per ticker holding
 adjusted close prices. A *factor file* has a ``date`` column and one column
 per factor holding decimal returns (0.01 is one percent), optionally with an
 ``RF`` column; for the Fama-French models the columns must carry Ken French's
-names (``Mkt-RF``, ``SMB``, ``HML``, ``RMW``, ``CMA``, ``Mom``, ``RF``).
+names (``Mkt-RF``, ``SMB``, ``HML``, ``RMW``, ``CMA``, ``Mom``, ``RF``). The
+same file can hold the return series of ``RETURN_DATASETS`` (the industry
+portfolios ``NoDur`` ... ``Other``, the total market return ``Mkt``), which
+:meth:`FileSource.fetch_returns` delivers.
 
 Dates are read as ISO 8601 (``2024-01-31``, with or without a time), or as
 the ``YYYYMMDD`` / ``YYYYMM`` integers of Ken French's CSV files; ``YYYYMM``
@@ -30,15 +33,18 @@ import pandas as pd
 from analysis.data.base import (
     FACTOR_DATASETS,
     FREQUENCIES,
+    RETURN_DATASETS,
     FactorDataset,
     Frequency,
     PriceBatch,
+    ReturnDataset,
     check_columns,
     clean_index,
     fmt_date,
     split_window,
     validate_prices,
     window_bounds,
+    with_market_return,
 )
 from analysis.errors import DataError
 
@@ -90,8 +96,9 @@ class _Table:
 class FileSource:
     """Prices and/or factors from local CSV or parquet files.
 
-    Implements :class:`~analysis.data.base.PriceSource` and
-    :class:`~analysis.data.base.FactorSource`. The files are read on every
+    Implements :class:`~analysis.data.base.PriceSource`,
+    :class:`~analysis.data.base.FactorSource` and
+    :class:`~analysis.data.base.ReturnSource`. The files are read on every
     call, so edits are picked up without restarting.
 
     Parameters
@@ -195,6 +202,47 @@ class FileSource:
         check_columns(frame, required, what=f"{path} (factor dataset {dataset!r})")
         _check_frequency(frame.index, frequency, path=str(path))
         return frame[list(required)].copy()
+
+    def fetch_returns(self, dataset: ReturnDataset, frequency: Frequency) -> pd.DataFrame:
+        """The columns of the factor file that return dataset ``dataset`` needs, in order.
+
+        Every column of ``RETURN_DATASETS[dataset]`` is required, except that
+        ``Mkt`` is derived as ``Mkt-RF + RF``
+        (:func:`~analysis.data.base.with_market_return`) when the file has
+        those two and no ``Mkt``; a ``Mkt`` column in the file is used as given.
+
+        Raises
+        ------
+        DataError
+            For an unknown dataset or frequency, a file that lacks one of the
+            columns (all missing ones are named), dates not spaced as
+            ``frequency`` says, or anything :meth:`read_factor_file` rejects.
+        """
+        if dataset not in RETURN_DATASETS:
+            raise DataError(
+                f"csv: unknown return dataset {dataset!r}; expected one of "
+                f"{', '.join(RETURN_DATASETS)}"
+            )
+        if frequency not in FREQUENCIES:
+            raise DataError(
+                f"csv: unknown frequency {frequency!r}; expected one of {', '.join(FREQUENCIES)}"
+            )
+        frame = self.read_factor_file()
+        path = self.factors_path
+        required = list(RETURN_DATASETS[dataset])
+        derivable = {"Mkt-RF", "RF"} <= set(frame.columns)
+        if "Mkt" in required and "Mkt" not in frame.columns and derivable:
+            frame = with_market_return(frame, what=str(path))
+        missing = [c for c in required if c not in frame.columns]
+        if missing:
+            hint = " ('Mkt' can also be derived from 'Mkt-RF' and 'RF')" if "Mkt" in missing else ""
+            found = ", ".join(map(repr, map(str, frame.columns)))
+            raise DataError(
+                f"{path} (return dataset {dataset!r}): missing column(s) "
+                f"{', '.join(map(repr, missing))}{hint}; found {found}"
+            )
+        _check_frequency(frame.index, frequency, path=str(path))
+        return frame[required].copy()
 
     def read_factor_file(self) -> pd.DataFrame:
         """Every column of the factor file as decimal returns, for custom factor models.

@@ -29,6 +29,22 @@ momentum file pads its column name (``Mom   ``); the annual title of the
 momentum file is split over two lines (``Annual Factors:`` /
 ``January-December``). Daily and weekly files use ``YYYYMMDD`` dates and
 have no annual block. Missing values are coded ``-99.99`` or ``-999``.
+
+The industry portfolio files (``12_Industry_Portfolios_CSV.zip`` and its
+``_daily`` twin) hold several titled tables of the same frequency::
+
+      Average Value Weighted Returns -- Monthly                 <- title, two spaces
+    ,NoDur,Durbl,Manuf,Enrgy,Chems,BusEq,Telcm,Utils,Shops,Hlth ,Money,Other
+    192607,   1.45,  15.55,   3.67,  -1.18, ...
+    ...
+                                                                <- two blank lines
+      Average Equal Weighted Returns -- Monthly
+    ...   then the annual value- and equal-weighted returns, "Number of Firms in
+          Portfolios", "Average Firm Size" (monthly), "Sum of BE / Sum of ME" and
+          "Value-Weighted Average of BE/ME" (annual)
+
+:func:`parse_french_tables` keeps each table's title so that a caller can
+check it took the table it meant to.
 """
 
 from __future__ import annotations
@@ -37,6 +53,7 @@ import io
 import re
 import zipfile
 from collections.abc import Mapping
+from dataclasses import dataclass
 from typing import Final, Literal, Protocol
 
 import numpy as np
@@ -46,9 +63,12 @@ import requests
 from analysis.data.base import (
     FACTOR_DATASETS,
     FREQUENCIES,
+    RETURN_DATASETS,
     FactorDataset,
     Frequency,
+    ReturnDataset,
     clean_index,
+    with_market_return,
 )
 from analysis.errors import DataError, SourceUnavailableError
 
@@ -73,12 +93,20 @@ FILES: Final[Mapping[tuple[FactorDataset, Frequency], str]] = {
     ("mom", "daily"): "F-F_Momentum_Factor_daily_CSV.zip",
 }
 
+#: The archive of the 12 industry portfolios at each frequency French publishes;
+#: weekly returns are compounded from the daily file.
+INDUSTRY_FILES: Final[Mapping[Frequency, str]] = {
+    "monthly": "12_Industry_Portfolios_CSV.zip",
+    "daily": "12_Industry_Portfolios_daily_CSV.zip",
+}
+
 #: Numeric codes French uses for a missing value, compared before scaling.
 MISSING_CODES: Final = (-99.99, -999.0)
 
 BlockName = Literal["daily", "weekly", "monthly", "annual"]
 
 _DATE_CODE = re.compile(r"\d{4}(?:\d{2}){0,2}")
+_VALUE_WEIGHTED = re.compile(r"value[- ]?weighted\s+returns", re.IGNORECASE)
 
 
 class HttpResponse(Protocol):
@@ -176,6 +204,99 @@ def _block_index(
     return "daily", dates
 
 
+@dataclass(frozen=True)
+class FrenchTable:
+    """One table of a French CSV file.
+
+    Attributes
+    ----------
+    kind
+        The table's frequency: ``"daily"``, ``"weekly"``, ``"monthly"`` or ``"annual"``.
+    title
+        The non-blank lines right above the header, stripped and joined by a
+        space (``"Average Value Weighted Returns -- Monthly"``), or ``""``
+        when a blank line precedes the header (the factor files' first table).
+    frame
+        Float64 values divided by 100, indexed by ``date`` (see :func:`parse_french_csv`).
+    line
+        Line number (1-based) of the table's header, for messages.
+    """
+
+    kind: BlockName
+    title: str
+    frame: pd.DataFrame
+    line: int
+
+
+def _title_above(lines: list[str], header: int) -> str:
+    """The block title: the run of non-blank, non-table lines right above a header."""
+    parts: list[str] = []
+    j = header - 1
+    while j >= 0 and lines[j].strip() and not (_is_row(lines[j]) or _is_header(lines[j])):
+        parts.append(lines[j].strip())
+        j -= 1
+    return " ".join(reversed(parts))
+
+
+def parse_french_tables(
+    text: str, *, name: str = "French CSV", weekly: bool | None = None
+) -> list[FrenchTable]:
+    """Read every table of a Ken French data-library CSV file, in file order, with its title.
+
+    Parameters and parsing rules are those of :func:`parse_french_csv`; this
+    function also keeps each table's title, which tells apart the several
+    tables of one frequency in a portfolio file (value-weighted returns,
+    equal-weighted returns, number of firms ...).
+
+    Raises
+    ------
+    DataError
+        As :func:`parse_french_csv`.
+    """
+    lines = text.lstrip("\ufeff").replace("\r\n", "\n").replace("\r", "\n").split("\n")
+    tables: list[FrenchTable] = []
+    i = 0
+    while i < len(lines):
+        if not _is_header(lines[i]):
+            i += 1
+            continue
+        header = i
+        columns = _split(lines[i])[1:]
+        codes: list[str] = []
+        rows: list[list[float]] = []
+        line_numbers: list[int] = []
+        i += 1
+        while i < len(lines) and _is_row(lines[i]):
+            fields = _split(lines[i])
+            where = f"{name}: line {i + 1}"
+            if len(fields) - 1 != len(columns):
+                raise DataError(
+                    f"{where}: expected {len(columns)} value(s) for "
+                    f"{', '.join(columns)}, found {len(fields) - 1}"
+                )
+            codes.append(fields[0])
+            rows.append([_to_float(v, where=where) for v in fields[1:]])
+            line_numbers.append(i + 1)
+            i += 1
+        if not rows:
+            continue
+        kind, index = _block_index(codes, line_numbers, name=name, weekly=weekly)
+        frame = pd.DataFrame(
+            np.array(rows, dtype="float64").reshape(len(rows), len(columns)),
+            index=index.rename("date"),
+            columns=columns,
+        )
+        tables.append(
+            FrenchTable(kind=kind, title=_title_above(lines, header), frame=frame, line=header + 1)
+        )
+    if not tables:
+        raise DataError(
+            f"{name}: no table found (expected a header line starting with a comma, "
+            "followed by rows that start with a YYYY, YYYYMM or YYYYMMDD date)"
+        )
+    return tables
+
+
 def parse_french_csv(
     text: str, *, name: str = "French CSV", weekly: bool | None = None
 ) -> dict[str, pd.DataFrame]:
@@ -199,7 +320,8 @@ def parse_french_csv(
         One float64 DataFrame per table, keyed by the table's frequency:
         ``"daily"``, ``"weekly"``, ``"monthly"`` or ``"annual"``. A second
         table of the same frequency (the library's portfolio files have
-        several) is keyed ``"monthly_2"``, ``"monthly_3"``... Columns are the
+        several) is keyed ``"monthly_2"``, ``"monthly_3"``..., so ``"monthly"``
+        is always the file's first monthly table. Columns are the
         header's names with surrounding spaces removed (``"Mom   "`` becomes
         ``"Mom"``); the index is a :class:`~pandas.DatetimeIndex` named
         ``date``.
@@ -232,49 +354,14 @@ def parse_french_csv(
     a Saturday, and 1926-12-24, a Friday), so the Monday-Sunday rule is used
     instead.
     """
-    lines = text.lstrip("\ufeff").replace("\r\n", "\n").replace("\r", "\n").split("\n")
     blocks: dict[str, pd.DataFrame] = {}
-    i = 0
-    while i < len(lines):
-        if not _is_header(lines[i]):
-            i += 1
-            continue
-        columns = _split(lines[i])[1:]
-        codes: list[str] = []
-        rows: list[list[float]] = []
-        line_numbers: list[int] = []
-        i += 1
-        while i < len(lines) and _is_row(lines[i]):
-            fields = _split(lines[i])
-            where = f"{name}: line {i + 1}"
-            if len(fields) - 1 != len(columns):
-                raise DataError(
-                    f"{where}: expected {len(columns)} value(s) for "
-                    f"{', '.join(columns)}, found {len(fields) - 1}"
-                )
-            codes.append(fields[0])
-            rows.append([_to_float(v, where=where) for v in fields[1:]])
-            line_numbers.append(i + 1)
-            i += 1
-        if not rows:
-            continue
-        kind, index = _block_index(codes, line_numbers, name=name, weekly=weekly)
-        frame = pd.DataFrame(
-            np.array(rows, dtype="float64").reshape(len(rows), len(columns)),
-            index=index.rename("date"),
-            columns=columns,
-        )
-        key: str = kind
+    for table in parse_french_tables(text, name=name, weekly=weekly):
+        key: str = table.kind
         n = 2
         while key in blocks:
-            key = f"{kind}_{n}"
+            key = f"{table.kind}_{n}"
             n += 1
-        blocks[key] = frame
-    if not blocks:
-        raise DataError(
-            f"{name}: no table found (expected a header line starting with a comma, "
-            "followed by rows that start with a YYYY, YYYYMM or YYYYMMDD date)"
-        )
+        blocks[key] = table.frame
     return blocks
 
 
@@ -361,6 +448,16 @@ class FrenchSource:
     the month's T-bill return over four weeks, so weekly ``ff3`` and
     ``ff5`` differ slightly in ``RF`` and in the market factor.
 
+    :meth:`fetch_returns` delivers the return datasets of
+    :data:`~analysis.data.base.RETURN_DATASETS`: ``ff3`` (with the total
+    market return ``Mkt = Mkt-RF + RF``) and ``mom`` from the factor files
+    above, and ``ind12``, the 12 industry portfolios, from
+    ``12_Industry_Portfolios_CSV.zip`` (monthly) or
+    ``12_Industry_Portfolios_daily_CSV.zip`` (daily; weekly is compounded
+    from daily like ``mom``). Those files hold several tables per frequency;
+    the first, *Average Value Weighted Returns*, is the one returned, and its
+    title is checked.
+
     Monthly returns are indexed by the last calendar day of the month,
     daily by the trading date; see :func:`parse_french_csv`. Wrap the source
     in :class:`~analysis.data.cache.CachedPriceSource` to download each
@@ -410,6 +507,51 @@ class FrenchSource:
             return compound_to_weekly(self.fetch_factors(dataset, "daily"))
         return self._fetch_table(dataset, frequency)
 
+    def fetch_returns(self, dataset: ReturnDataset, frequency: Frequency) -> pd.DataFrame:
+        """Decimal simple returns with the columns of ``RETURN_DATASETS[dataset]``, in order.
+
+        Parameters
+        ----------
+        dataset
+            ``"ff3"`` (``Mkt Mkt-RF SMB HML RF``), ``"mom"`` or ``"ind12"``.
+        frequency
+            ``"daily"``, ``"weekly"`` or ``"monthly"``.
+
+        Raises
+        ------
+        DataError
+            For an unknown dataset or frequency, or a file whose first table
+            of the frequency is not the value-weighted returns or lacks an
+            industry.
+        SourceUnavailableError
+            If the server cannot be reached or answers with an HTTP error.
+
+        Notes
+        -----
+        ``Mkt`` is ``Mkt-RF + RF`` of the same file
+        (:func:`~analysis.data.base.with_market_return`); for weekly data that
+        is French's weekly file, whose ``RF`` compounds to the month's T-bill
+        return over four weeks. ``ind12`` values are the *value-weighted*
+        average returns of the industries, percent divided by 100, missing
+        codes as NaN; weekly ``ind12`` is :func:`compound_to_weekly` of the
+        daily file, so a week with a missing day is NaN.
+        """
+        if dataset not in RETURN_DATASETS:
+            allowed = ", ".join(map(repr, RETURN_DATASETS))
+            raise DataError(f"french: unknown return dataset {dataset!r}; allowed: {allowed}")
+        if frequency not in FREQUENCIES:
+            allowed = ", ".join(map(repr, FREQUENCIES))
+            raise DataError(f"french: unknown frequency {frequency!r}; allowed: {allowed}")
+        if dataset == "ff3":
+            factors = self.fetch_factors("ff3", frequency)
+            what = f"french: ff3 {frequency}"
+            return with_market_return(factors, what=what)[list(RETURN_DATASETS["ff3"])]
+        if dataset == "mom":
+            return self.fetch_factors("mom", frequency)
+        if frequency == "weekly":
+            return compound_to_weekly(self.fetch_returns("ind12", "daily"))
+        return self._fetch_industries(frequency)
+
     def url(self, dataset: FactorDataset, frequency: Frequency) -> str:
         """The archive's URL for a dataset French publishes at that frequency."""
         return self.base_url + FILES[(dataset, frequency)]
@@ -433,6 +575,38 @@ class FrenchSource:
             )
         frame = pd.DataFrame(
             {f: table[by_key[f.lower()]].to_numpy(dtype="float64") for f in wanted},
+            index=table.index,
+        )
+        return clean_index(frame, what=what)
+
+    def _fetch_industries(self, frequency: Frequency) -> pd.DataFrame:
+        archive = INDUSTRY_FILES[frequency]
+        member, text = _read_csv_member(self._download(self.base_url + archive), archive=archive)
+        what = f"french: {archive} ({member})"
+        tables = parse_french_tables(text, name=what, weekly=False)
+        first = next((t for t in tables if t.kind == frequency), None)
+        if first is None:
+            found = ", ".join(dict.fromkeys(t.kind for t in tables))
+            raise DataError(f"{what}: no {frequency} table; found {found}")
+        # The file also has equal-weighted returns and firm counts with the same
+        # header and dates; only the title tells them apart, so a reordered file
+        # must fail here rather than deliver the wrong table.
+        if _VALUE_WEIGHTED.search(first.title) is None:
+            raise DataError(
+                f"{what}: line {first.line}: the first {frequency} table is titled "
+                f"{first.title!r}; expected 'Average Value Weighted Returns'"
+            )
+        table = first.frame
+        by_key = {str(col).strip().lower(): col for col in table.columns}
+        wanted = RETURN_DATASETS["ind12"]
+        missing = [c for c in wanted if c.lower() not in by_key]
+        if missing:
+            raise DataError(
+                f"{what}: header of {first.title!r} lacks {', '.join(map(repr, missing))}; "
+                f"found {', '.join(map(repr, map(str, table.columns)))}"
+            )
+        frame = pd.DataFrame(
+            {c: table[by_key[c.lower()]].to_numpy(dtype="float64") for c in wanted},
             index=table.index,
         )
         return clean_index(frame, what=what)

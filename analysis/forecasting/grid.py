@@ -107,11 +107,16 @@ def path_coefs(
     if name == "ridge":
         return _ridge_coefs(Xs, yc, alphas)
     ratio = 1.0 if name == "lasso" else l1_ratio
+    # precompute=True is what "auto" resolves to here (n_samples > n_features); with
+    # check_input=False the Gram matrix is not re-validated at every alpha, which cost
+    # more than the coordinate descent itself
     _, coefs, _ = enet_path(
-        np.asfortranarray(Xs),
-        yc,
+        np.asfortranarray(Xs, dtype="float64"),
+        np.ascontiguousarray(yc, dtype="float64"),
         l1_ratio=ratio,
         alphas=alphas,
+        precompute=True,
+        check_input=False,
         tol=tol,
         max_iter=max_iter,
     )
@@ -139,11 +144,12 @@ def single_coef(
         return _ridge_coefs(Xs, yc, np.array([alpha]))[:, 0]
     ratio = 1.0 if name == "lasso" else l1_ratio
     _, coefs, _ = enet_path(
-        np.asfortranarray(Xs),
-        yc,
+        np.asfortranarray(Xs, dtype="float64"),
+        np.ascontiguousarray(yc, dtype="float64"),
         l1_ratio=ratio,
         alphas=np.array([alpha]),
         precompute=False,
+        check_input=False,
         coef_init=np.zeros(p),
         tol=tol,
         max_iter=max_iter,

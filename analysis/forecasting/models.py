@@ -33,6 +33,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
+from sklearn import config_context
 
 from analysis.errors import EstimationError
 from analysis.forecasting.design import ForecastRows
@@ -405,89 +406,92 @@ def walk_forward(
     grid_parts: list[pd.DataFrame] = []
     cv_parts: list[pd.DataFrame] = []
 
-    pos = 0
-    for train, test in splits:
-        refit_date = dates[test[0]]
-        sl = slice(pos, pos + len(test))
-        pos += len(test)
-        active = (~np.isnan(X[train])).sum(axis=0) >= mfr
-        fit = _fit_one(
-            X[train],
-            y[train],
-            X[test],
-            active,
-            spec,
-            a,
-            want_grid=True,
-            cv_splits=cv_splits,
-            tol=tol,
-            max_iter=max_iter,
-        )
-        pred[sl] = fit.pred
-        out_alpha[sl] = fit.alpha
-        quant[sl] = fit.quantiles
-        bench[sl] = y[train].mean()
-        var[sl] = y[train].var(ddof=1)
-        refit_of[sl] = refit_date.to_datetime64()
-        coef_rec.append((refit_date, ALL_REGIMES, fit.alpha, np.r_[fit.intercept, fit.coef]))
-        refit_rec.append(
-            {
-                "refit_date": refit_date,
-                "n_train": len(train),
-                "n_active": int(active.sum()),
-                "alpha": fit.alpha,
-                "alpha_max": fit.alpha_max,
-                "n_nonzero": fit.n_nonzero,
-                "active": tuple(c for c, on in zip(columns, active, strict=True) if on),
-            }
-        )
-        if fit.grid_pred is not None and fit.grid_nnz is not None and a is not None:
-            n_a, n_t = fit.grid_pred.shape
-            grid_parts.append(
-                pd.DataFrame(
-                    {
-                        "refit_date": refit_date,
-                        "alpha": np.repeat(a, n_t),
-                        "date": np.tile(dates[test].to_numpy(), n_a),
-                        "prediction": fit.grid_pred.ravel(),
-                        "n_nonzero": np.repeat(fit.grid_nnz, n_t),
-                    }
-                )
-            )
-        if fit.cv is not None and a is not None:
-            cv_parts.append(pd.DataFrame({"refit_date": refit_date, "alpha": a, "mse": fit.cv}))
-
-        if labels is None:
-            continue
-        threshold = max(2 * int(active.sum()), 2 * cv_splits + 2, 30)
-        test_labels = labels[test]
-        fallback[sl] = True
-        train_labels = labels[train]
-        for lab in sorted({v for v in train_labels if v is not None}):
-            tr = train[train_labels == lab]
-            if len(tr) < threshold:
-                continue
-            # every test row is passed, not only this label's, so that the arithmetic of a
-            # row's prediction cannot depend on the labels of later rows
-            sub = _fit_one(
-                X[tr],
-                y[tr],
+    # our inputs are validated above; scikit-learn re-validating the parameters of each of
+    # the thousands of path calls below costs about a sixth of a lasso walk-forward
+    with config_context(skip_parameter_validation=True):
+        pos = 0
+        for train, test in splits:
+            refit_date = dates[test[0]]
+            sl = slice(pos, pos + len(test))
+            pos += len(test)
+            active = (~np.isnan(X[train])).sum(axis=0) >= mfr
+            fit = _fit_one(
+                X[train],
+                y[train],
                 X[test],
                 active,
                 spec,
                 a,
-                want_grid=False,
+                want_grid=True,
                 cv_splits=cv_splits,
                 tol=tol,
                 max_iter=max_iter,
             )
-            on = test_labels == lab
-            idx = np.flatnonzero(on) + sl.start
-            pred[idx] = sub.pred[on]
-            out_alpha[idx] = sub.alpha
-            quant[idx] = sub.quantiles
-            fallback[idx] = False
-            coef_rec.append((refit_date, lab, sub.alpha, np.r_[sub.intercept, sub.coef]))
+            pred[sl] = fit.pred
+            out_alpha[sl] = fit.alpha
+            quant[sl] = fit.quantiles
+            bench[sl] = y[train].mean()
+            var[sl] = y[train].var(ddof=1)
+            refit_of[sl] = refit_date.to_datetime64()
+            coef_rec.append((refit_date, ALL_REGIMES, fit.alpha, np.r_[fit.intercept, fit.coef]))
+            refit_rec.append(
+                {
+                    "refit_date": refit_date,
+                    "n_train": len(train),
+                    "n_active": int(active.sum()),
+                    "alpha": fit.alpha,
+                    "alpha_max": fit.alpha_max,
+                    "n_nonzero": fit.n_nonzero,
+                    "active": tuple(c for c, on in zip(columns, active, strict=True) if on),
+                }
+            )
+            if fit.grid_pred is not None and fit.grid_nnz is not None and a is not None:
+                n_a, n_t = fit.grid_pred.shape
+                grid_parts.append(
+                    pd.DataFrame(
+                        {
+                            "refit_date": refit_date,
+                            "alpha": np.repeat(a, n_t),
+                            "date": np.tile(dates[test].to_numpy(), n_a),
+                            "prediction": fit.grid_pred.ravel(),
+                            "n_nonzero": np.repeat(fit.grid_nnz, n_t),
+                        }
+                    )
+                )
+            if fit.cv is not None and a is not None:
+                cv_parts.append(pd.DataFrame({"refit_date": refit_date, "alpha": a, "mse": fit.cv}))
+
+            if labels is None:
+                continue
+            threshold = max(2 * int(active.sum()), 2 * cv_splits + 2, 30)
+            test_labels = labels[test]
+            fallback[sl] = True
+            train_labels = labels[train]
+            for lab in sorted({v for v in train_labels if v is not None}):
+                tr = train[train_labels == lab]
+                if len(tr) < threshold:
+                    continue
+                # every test row is passed, not only this label's, so that the arithmetic of a
+                # row's prediction cannot depend on the labels of later rows
+                sub = _fit_one(
+                    X[tr],
+                    y[tr],
+                    X[test],
+                    active,
+                    spec,
+                    a,
+                    want_grid=False,
+                    cv_splits=cv_splits,
+                    tol=tol,
+                    max_iter=max_iter,
+                )
+                on = test_labels == lab
+                idx = np.flatnonzero(on) + sl.start
+                pred[idx] = sub.pred[on]
+                out_alpha[idx] = sub.alpha
+                quant[idx] = sub.quantiles
+                fallback[idx] = False
+                coef_rec.append((refit_date, lab, sub.alpha, np.r_[sub.intercept, sub.coef]))
 
     index = pd.DatetimeIndex(dates[test_rows], name="date")
     predictions = pd.DataFrame(

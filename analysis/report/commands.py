@@ -32,4 +32,4 @@ def fetch(
 ) -> tuple[RunPaths, RunData]:
     """Fetch a run's data and freeze it in ``<run>/data`` (see :func:`runner.fetch`)."""
     kind, params = kinds.load(params_file)
-    return runner.fetch(kind, params, out=out, refresh=refresh)
+    return runner.fetch(kind, params, params_file, out=out, refresh=refresh)

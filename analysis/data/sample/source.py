@@ -16,12 +16,15 @@ import pandas as pd
 
 from analysis.data.base import (
     FACTOR_DATASETS,
+    RETURN_DATASETS,
     FactorDataset,
     Frequency,
     PriceBatch,
+    ReturnDataset,
     fmt_date,
     split_window,
     window_bounds,
+    with_market_return,
 )
 from analysis.data.sample import catalog as cat
 from analysis.errors import DataError
@@ -53,16 +56,18 @@ def _load(name: str) -> pd.DataFrame:
 class SampleSource:
     """Prices and monthly factors bundled with the package, for offline runs.
 
-    Implements both :class:`~analysis.data.base.PriceSource` and
-    :class:`~analysis.data.base.FactorSource`. The files are read lazily, once
+    Implements :class:`~analysis.data.base.PriceSource`,
+    :class:`~analysis.data.base.FactorSource` and
+    :class:`~analysis.data.base.ReturnSource`. The files are read lazily, once
     per process.
 
     Notes
     -----
     The bundle holds daily prices for 51 symbols (US stocks, index levels,
     ETFs) between 1990 and 2022, each over its own range, and the monthly
-    Fama-French three factors and momentum from 1949-01 to 2017-03. Not every
-    column is an adjusted close: see :meth:`available` and ``PROVENANCE.md``.
+    Fama-French three factors, momentum and 30 portfolios (12 industries among
+    them) from 1949-01 to 2017-03. Not every column is an adjusted close: see
+    :meth:`available` and ``PROVENANCE.md``.
     """
 
     name = "sample"
@@ -128,6 +133,50 @@ class SampleSource:
                 "set `data: {source: yahoo}` to download Ken French's data library online"
             )
         return _load(cat.FACTORS_FILE)[list(_BUNDLED_FACTORS[dataset])].copy()
+
+    def fetch_returns(self, dataset: ReturnDataset, frequency: Frequency) -> pd.DataFrame:
+        """Monthly decimal returns of ``ff3``, ``mom`` or ``ind12``, indexed by month end.
+
+        Columns are ``RETURN_DATASETS[dataset]`` in order: ``ff3`` is the
+        bundled three factors with ``Mkt = Mkt-RF + RF`` in front
+        (:func:`~analysis.data.base.with_market_return`), ``mom`` the bundled
+        momentum factor, ``ind12`` the 12 industry columns of
+        :meth:`load_portfolios`, values as bundled.
+
+        Raises
+        ------
+        DataError
+            For an unknown dataset or a frequency other than monthly, saying
+            what is bundled and how to get the rest.
+
+        Notes
+        -----
+        The bundled industry returns are total returns from the same
+        linearmodels file as the factors; that file does not say how the
+        portfolios are weighted (see ``PROVENANCE.md``), while
+        :class:`~analysis.data.french.FrenchSource` delivers French's
+        value-weighted returns.
+        """
+        if dataset not in RETURN_DATASETS or frequency != _BUNDLED_FREQUENCY:
+            factors = _load(cat.FACTORS_FILE)
+            if dataset not in RETURN_DATASETS:
+                fix = f"use one of {', '.join(map(repr, RETURN_DATASETS))}"
+            else:
+                fix = "set `frequency: monthly`"
+            raise DataError(
+                f"sample: return dataset {dataset!r} at frequency {frequency!r} is not "
+                f"bundled; the sample has only {', '.join(RETURN_DATASETS)} at monthly "
+                f"frequency, {factors.index[0]:%Y-%m} to {factors.index[-1]:%Y-%m}. Either "
+                f"{fix}, or set `data: {{source: yahoo}}` to download daily, weekly and "
+                "monthly series from Ken French's data library online"
+            )
+        columns = list(RETURN_DATASETS[dataset])
+        if dataset == "ind12":
+            return _load(cat.PORTFOLIOS_FILE)[columns].copy()
+        factors = self.fetch_factors(dataset, frequency)
+        if dataset == "ff3":
+            factors = with_market_return(factors, what="sample: ff3 monthly")
+        return factors[columns]
 
     @staticmethod
     def available() -> pd.DataFrame:

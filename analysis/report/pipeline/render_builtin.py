@@ -174,6 +174,7 @@ class _Report:
     date: str
     unit: str
     unit_label: str
+    kicker: str
     run: str
     notebook: Any
     """The notebook with only the cells to show."""
@@ -217,6 +218,7 @@ def _load(nb_path: Path) -> _Report:
         date=_text(meta.get("date")),
         unit=unit,
         unit_label=_text(meta.get("unit_label")) or "Unit",
+        kicker=_text(meta.get("kicker")),
         run=_text(meta.get("run")),
         notebook=nb,
     )
@@ -616,6 +618,7 @@ def render_unit_pdf(nb_path: Path, out: Path) -> None:
             "date": report.date,
             "unit": report.unit,
             "unit_label": report.unit_label,
+            "kicker": report.kicker,
             "run": report.run,
             "generator": GENERATOR,
         }

@@ -38,7 +38,7 @@ from typing import Any, Literal, cast
 
 from tqdm import tqdm
 
-from analysis.errors import ParamsError
+from analysis.errors import DataError, ParamsError
 from analysis.report.pipeline import warm
 from analysis.report.pipeline.execute import execute_notebook, remove_partials
 from analysis.report.pipeline.executors import ExecutorName, run_tasks
@@ -293,7 +293,7 @@ def run(
         log(f"removed {len(stale)} partial notebook(s) left by an interrupted run")
 
     t = time.perf_counter()
-    data = kind.fetch(params, cache_dir=Path(out) / ".cache", refresh=refresh)
+    data = _fetch(kind, params, params_file, out, refresh)
     data.save(paths.data)
     seconds = {"fetch": time.perf_counter() - t}
     if data.failed:
@@ -479,12 +479,25 @@ def render(
 def fetch(
     kind: ReportKind,
     params: RunParams,
+    params_file: str | Path,
     *,
     out: str | Path = "reports",
     refresh: bool = False,
 ) -> tuple[RunPaths, RunData]:
     """Fetch a run's data (filling the download cache) and freeze it in ``<run>/data``."""
     paths = RunPaths(Path(out) / params.name)
-    data = kind.fetch(params, cache_dir=Path(out) / ".cache", refresh=refresh)
+    data = _fetch(kind, params, params_file, out, refresh)
     data.save(paths.data)
     return paths, data
+
+
+def _fetch(
+    kind: ReportKind, params: RunParams, params_file: str | Path, out: str | Path, refresh: bool
+) -> RunData:
+    """The kind's fetch; a data error that concerns a params key names the params file."""
+    try:
+        return kind.fetch(params, cache_dir=Path(out) / ".cache", refresh=refresh)
+    except DataError as exc:
+        if str(exc).startswith("'"):
+            raise DataError(f"{params_file}: {exc}") from exc
+        raise

@@ -82,6 +82,7 @@ class ExposureKind(ReportKind):
             "title": f"{unit} — factor exposures",
             "subtitle": params.title,
             "unit": unit,
+            "kicker": "Factor-exposure report",
             "unit_label": "Ticker",
         }
 

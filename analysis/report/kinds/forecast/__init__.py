@@ -83,6 +83,7 @@ class ForecastKind(ReportKind):
             "title": f"{unit} — walk-forward forecasts",
             "subtitle": params.title,
             "unit": unit,
+            "kicker": "Forecast report",
             "unit_label": "Target",
         }
 
