@@ -96,7 +96,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--refresh", action="store_true", help="download again even if cached")
 
     p = sub.add_parser("index", help="write <out>/index.html linking every run under <out>")
-    p.add_argument("--out", type=Path, default=Path("reports"), help="output root (default: reports)")
+    p.add_argument(
+        "--out", type=Path, default=Path("reports"), help="output root (default: reports)"
+    )
     p.add_argument("--debug", action="store_true")
 
     p = sub.add_parser("list", help="list params files, report kinds and existing runs")

@@ -253,10 +253,7 @@ def main() -> None:
         + f"; process wall {nb['wall']:.2f} s"
     )
     cells = state.get("cell_seconds") or []
-    if isinstance(cells, dict):
-        cells = list(cells.items())
-    else:
-        cells = list(enumerate(cells))
+    cells = list(cells.items()) if isinstance(cells, dict) else list(enumerate(cells))
     top = sorted(cells, key=lambda kv: -float(kv[1] or 0.0))[:8]
     print("slowest cells: " + ", ".join(f"[{k}] {float(v or 0.0):.2f} s" for k, v in top))
     total = float(secs.get("total", nb["wall"]))

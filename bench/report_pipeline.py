@@ -83,7 +83,8 @@ def breakdown(out: Path, ticker: str) -> dict[str, float]:
 
     code = (
         "import time; t=time.perf_counter(); "
-        "import analysis.report.kinds.exposure.notebook, IPython.display; print(time.perf_counter()-t)"
+        "import analysis.report.kinds.exposure.notebook, IPython.display; "
+        "print(time.perf_counter()-t)"
     )
     parts["imports (once per worker when warm)"] = float(
         subprocess.run(

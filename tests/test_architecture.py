@@ -68,8 +68,8 @@ def _imports(tree: ast.AST) -> Iterator[tuple[ast.Import | ast.ImportFrom, bool]
             for child in node.orelse:
                 yield from walk(child, typing_only)
             return
-        for child in ast.iter_child_nodes(node):
-            yield from walk(child, typing_only)
+        for sub in ast.iter_child_nodes(node):
+            yield from walk(sub, typing_only)
 
     yield from walk(tree, False)
 

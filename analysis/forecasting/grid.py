@@ -53,7 +53,9 @@ class Scaling:
     def transform(self, X: np.ndarray) -> np.ndarray:
         """Kept columns, missing values set to the training mean, standardized."""
         Xk = X[:, self.keep]
-        Xk = np.where(np.isnan(Xk), self.mean[self.keep], Xk)
+        missing = np.isnan(Xk)
+        if missing.any():
+            Xk = np.where(missing, self.mean[self.keep], Xk)
         return (Xk - self.mean[self.keep]) / self.scale[self.keep]
 
 
@@ -69,9 +71,14 @@ def fit_scaling(X: np.ndarray) -> Scaling:
     """
     observed = ~np.isnan(X)
     count = observed.sum(axis=0)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        mean = np.where(count > 0, np.where(observed, X, 0.0).sum(axis=0) / count, 0.0)
-    filled = np.where(observed, X, mean)
+    if len(X) and (count == len(X)).all():
+        # nothing to impute: the same sums on X itself, without two masked copies
+        mean = X.sum(axis=0) / count
+        filled = X
+    else:
+        with np.errstate(invalid="ignore", divide="ignore"):
+            mean = np.where(count > 0, np.where(observed, X, 0.0).sum(axis=0) / count, 0.0)
+        filled = np.where(observed, X, mean)
     scale = filled.std(axis=0) if len(X) else np.zeros(X.shape[1])
     keep = (count > 0) & (scale > CONSTANT_RTOL * np.abs(mean))
     return Scaling(mean=mean, scale=np.where(keep, scale, 1.0), keep=keep)
@@ -84,8 +91,20 @@ def alpha_max(Xs: np.ndarray, yc: np.ndarray, l1_ratio: float) -> float:
     return float(np.max(np.abs(Xs.T @ yc)) / (len(yc) * l1_ratio))
 
 
-def _ridge_coefs(Xs: np.ndarray, yc: np.ndarray, alphas: np.ndarray) -> np.ndarray:
+Svd = tuple[np.ndarray, np.ndarray, np.ndarray]
+"""``(U, s, Vt)`` of a standardized training matrix, ``np.linalg.svd(Xs, full_matrices=False)``."""
+
+
+def ridge_svd(Xs: np.ndarray) -> Svd:
+    """The thin SVD that gives ridge coefficients for every alpha (reuse it across calls)."""
     U, s, Vt = np.linalg.svd(Xs, full_matrices=False)
+    return U, s, Vt
+
+
+def _ridge_coefs(
+    Xs: np.ndarray, yc: np.ndarray, alphas: np.ndarray, svd: Svd | None = None
+) -> np.ndarray:
+    U, s, Vt = ridge_svd(Xs) if svd is None else svd
     d = s[:, None] / (s[:, None] ** 2 + alphas[None, :])
     return Vt.T @ (d * (U.T @ yc)[:, None])
 
@@ -99,13 +118,17 @@ def path_coefs(
     l1_ratio: float,
     tol: float,
     max_iter: int,
+    svd: Svd | None = None,
 ) -> np.ndarray:
-    """Coefficients for every alpha of a descending grid, shape ``(n_features, n_alphas)``."""
+    """Coefficients for every alpha of a descending grid, shape ``(n_features, n_alphas)``.
+
+    ``svd`` is :func:`ridge_svd` of ``Xs`` when the caller already has it (ridge only).
+    """
     p = Xs.shape[1]
     if p == 0:
         return np.zeros((0, len(alphas)))
     if name == "ridge":
-        return _ridge_coefs(Xs, yc, alphas)
+        return _ridge_coefs(Xs, yc, alphas, svd)
     ratio = 1.0 if name == "lasso" else l1_ratio
     # precompute=True is what "auto" resolves to here (n_samples > n_features); with
     # check_input=False the Gram matrix is not re-validated at every alpha, which cost
@@ -132,8 +155,12 @@ def single_coef(
     l1_ratio: float,
     tol: float,
     max_iter: int,
+    svd: Svd | None = None,
 ) -> np.ndarray:
-    """Coefficients at one alpha (``None`` for OLS), fitted as scikit-learn's estimator does."""
+    """Coefficients at one alpha (``None`` for OLS), fitted as scikit-learn's estimator does.
+
+    ``svd`` is :func:`ridge_svd` of ``Xs`` when the caller already has it (ridge only).
+    """
     p = Xs.shape[1]
     if p == 0:
         return np.zeros(0)
@@ -141,7 +168,7 @@ def single_coef(
         return np.linalg.lstsq(Xs, yc, rcond=None)[0]
     assert alpha is not None
     if name == "ridge":
-        return _ridge_coefs(Xs, yc, np.array([alpha]))[:, 0]
+        return _ridge_coefs(Xs, yc, np.array([alpha]), svd)[:, 0]
     ratio = 1.0 if name == "lasso" else l1_ratio
     _, coefs, _ = enet_path(
         np.asfortranarray(Xs, dtype="float64"),
@@ -174,19 +201,24 @@ def cv_mse(
     (:func:`fit_scaling`), as a pipeline inside ``GridSearchCV`` would be.
     """
     total = np.zeros(len(alphas))
-    folds = TimeSeriesSplit(n_splits=n_splits).split(X)
-    for tr, va in folds:
-        sc = fit_scaling(X[tr])
-        ybar = y[tr].mean()
+    # the folds are runs of consecutive rows: slices of a C-ordered copy are views with the
+    # layout of the row copies X[tr] would make, so every sum is the same, without the copies
+    Xc = np.ascontiguousarray(X)
+    for tr, va in TimeSeriesSplit(n_splits=n_splits).split(X):
+        a, b, c = tr[0], tr[-1] + 1, va[-1] + 1
+        assert len(tr) == b - a and va[0] == b and len(va) == c - b
+        X_tr, y_tr = Xc[a:b], y[a:b]
+        sc = fit_scaling(X_tr)
+        ybar = y_tr.mean()
         coefs = path_coefs(
             name,
-            sc.transform(X[tr]),
-            y[tr] - ybar,
+            sc.transform(X_tr),
+            y_tr - ybar,
             alphas,
             l1_ratio=l1_ratio,
             tol=tol,
             max_iter=max_iter,
         )
-        pred = ybar + sc.transform(X[va]) @ coefs
-        total += ((y[va][:, None] - pred) ** 2).mean(axis=0)
+        pred = ybar + sc.transform(Xc[b:c]) @ coefs
+        total += ((y[b:c][:, None] - pred) ** 2).mean(axis=0)
     return total / n_splits

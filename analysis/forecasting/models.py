@@ -43,6 +43,7 @@ from analysis.forecasting.grid import (
     cv_mse,
     fit_scaling,
     path_coefs,
+    ridge_svd,
     single_coef,
 )
 from analysis.forecasting.walkforward import WalkForward
@@ -193,14 +194,17 @@ def _fit_one(
         )
         # np.argmin takes the first minimum, the largest alpha of a descending grid
         alpha = float(alphas[int(np.argmin(cv))])
-    w = single_coef(spec.name, Xs, yc, alpha, l1_ratio=spec.l1_ratio, tol=tol, max_iter=max_iter)
+    svd = ridge_svd(Xs) if spec.name == "ridge" and Xs.shape[1] else None
+    w = single_coef(
+        spec.name, Xs, yc, alpha, l1_ratio=spec.l1_ratio, tol=tol, max_iter=max_iter, svd=svd
+    )
     Xt = sc.transform(X_test[:, active])
     coef = np.full(X_train.shape[1], np.nan)
     coef[np.flatnonzero(active)[sc.keep]] = w
     grid_pred = grid_nnz = None
     if want_grid and spec.penalized and alphas is not None:
         coefs = path_coefs(
-            spec.name, Xs, yc, alphas, l1_ratio=spec.l1_ratio, tol=tol, max_iter=max_iter
+            spec.name, Xs, yc, alphas, l1_ratio=spec.l1_ratio, tol=tol, max_iter=max_iter, svd=svd
         )
         grid_pred = (ybar + Xt @ coefs).T
         grid_nnz = (coefs != 0).sum(axis=0)

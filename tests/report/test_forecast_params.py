@@ -68,12 +68,12 @@ BAD: list[Any] = [
     ),
     pytest.param(
         {"features": ["XLE", "SPY", "XLU"]},
-        ("feature", "target", "'SPY'"),
+        ("'features'", "'targets'", "'SPY'"),
         id="feature-is-a-target",
     ),
     pytest.param(
         {"features": ["XLE", "XLK", "XLU", "XLK"]},
-        ("feature", "'XLK'", "more than once"),
+        ("'features'", "'XLK'", "more than once"),
         id="duplicate-feature",
     ),
     pytest.param(
@@ -104,11 +104,6 @@ BAD: list[Any] = [
         {"walk_forward": {"window": "expanding", "min_train": 252, "train_size": 100}},
         ("'walk_forward'", "'train_size'", "100"),
         id="train-size-with-expanding-names-value",
-        marks=pytest.mark.xfail(
-            strict=True,
-            reason="bug: WalkForwardSpec._consistent says 'train_size' is only used with "
-            "window 'rolling' but not the value received (100) nor the window ('expanding')",
-        ),
     ),
     pytest.param(
         {"cost_bps": -1}, ("'cost_bps'", "greater than or equal to 0", "got -1"), id="negative-cost"
@@ -135,7 +130,7 @@ BAD: list[Any] = [
     ),
     pytest.param(
         {"models": ["ridge", {"model": "ridge", "alpha": 10.0}, {"model": "ridge", "alpha": 10}]},
-        ("model", "'ridge-a10'", "more than once", "'name'"),
+        ("'models'", "'ridge-a10'", "more than once", "'name'"),
         id="duplicate-model-ids",
     ),
     pytest.param(

@@ -119,7 +119,9 @@ def test_malformed_yaml_has_line_and_column(tmp_path: Path) -> None:
         load_params(write(tmp_path, "- a\n- b\n"))
     with pytest.raises(ParamsError, match=r"nope.yml: params file not found"):
         load_params(tmp_path / "nope.yml")
-    with pytest.raises(ParamsError, match=r"'kind' must be one of exposure, forecast, got 'backtest'"):
+    with pytest.raises(
+        ParamsError, match=r"'kind' must be one of exposure, forecast, got 'backtest'"
+    ):
         load_params(write(tmp_path, "kind: backtest\n" + GOOD))
 
 

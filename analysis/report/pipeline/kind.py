@@ -11,19 +11,36 @@ its sections of the site's index and methodology pages.
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, ClassVar
+from typing import Any, ClassVar
 
 import pandas as pd
 
 from analysis.report.pipeline.params import RunParams
 from analysis.report.pipeline.paths import RunPaths
 from analysis.report.pipeline.snapshot import RunData
+from analysis.report.pipeline.state import UnitOutcome
 from analysis.report.pipeline.tables import ContractTable, write_csv
 
-if TYPE_CHECKING:
-    from analysis.report.pipeline.site import SiteInputs
+
+@dataclass(frozen=True)
+class SiteInputs:
+    """Everything the site of a run is built from (either renderer, any kind)."""
+
+    kind: ReportKind
+    params: Any
+    paths: RunPaths
+    data: RunData
+    tables: Mapping[str, pd.DataFrame]
+    outcomes: list[UnitOutcome]
+    date: str
+
+    @property
+    def pdf_slugs(self) -> set[str]:
+        """Units that get a PDF: every unit whose notebook did not fail."""
+        return {o.slug for o in self.outcomes if o.status != "failed"}
 
 
 class ReportKind(ABC):

@@ -138,8 +138,13 @@ def input_hash(
     renderer: str,
 ) -> str:
     """Everything a unit's outputs depend on, hashed."""
+    settings: dict[str, Any] = params.model_dump(mode="json")
+    # the list of units is not an input of one unit's outputs: adding a ticker
+    # must not re-run the others
+    for key in ("tickers", "targets"):
+        settings.pop(key, None)
     doc = {
-        "params": params.model_dump(mode="json"),
+        "params": settings,
         "unit": unit,
         "data": data.unit_hash(kind.unit_columns(params, unit), unit),
         "template": hashlib.sha256(template.read_bytes()).hexdigest(),
@@ -147,10 +152,6 @@ def input_hash(
         "renderer": renderer,
         "date": build_date(),
     }
-    # the list of units is not an input of one unit's outputs: adding a ticker
-    # must not re-run the others
-    for key in ("tickers", "targets"):
-        doc["params"].pop(key, None)
     return hash_text(json.dumps(doc, sort_keys=True, default=str))
 
 

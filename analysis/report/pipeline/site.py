@@ -13,45 +13,19 @@ from __future__ import annotations
 
 import io
 import zipfile
-from collections.abc import Mapping
-from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
 
 import jinja2
 import markupsafe
-import pandas as pd
 
 from analysis.data.cache import atomic_write_bytes
 from analysis.report.pipeline import render_builtin, render_quarto
 from analysis.report.pipeline.display import md_escape
+from analysis.report.pipeline.kind import SiteInputs
 from analysis.report.pipeline.paths import TEMPLATES, RunPaths
 from analysis.report.pipeline.render_quarto import QuartoSite
-from analysis.report.pipeline.snapshot import RunData
-
-if TYPE_CHECKING:
-    from analysis.report.pipeline.kind import ReportKind
-    from analysis.report.pipeline.state import UnitOutcome
 
 SITE_TEMPLATES = TEMPLATES / "site"
-
-
-@dataclass(frozen=True)
-class SiteInputs:
-    """Everything the site of a run is built from (either renderer, any kind)."""
-
-    kind: ReportKind
-    params: Any
-    paths: RunPaths
-    data: RunData
-    tables: Mapping[str, pd.DataFrame]
-    outcomes: list[UnitOutcome]
-    date: str
-
-    @property
-    def pdf_slugs(self) -> set[str]:
-        """Units that get a PDF: every unit whose notebook did not fail."""
-        return {o.slug for o in self.outcomes if o.status != "failed"}
 
 
 def env(autoescape: bool) -> jinja2.Environment:

@@ -27,7 +27,7 @@ import numpy as np
 import pandas as pd
 
 from analysis.data import fetch_return_datasets, open_sources
-from analysis.data.base import Frequency
+from analysis.data.base import Frequency, ReturnSource
 from analysis.errors import DataError
 from analysis.factors.returns import to_returns
 from analysis.report.kinds.forecast.params import ForecastParams
@@ -67,7 +67,7 @@ def fetch_run_data(
     _require(params, failed, price_src.name)
     returns: dict[str, pd.DataFrame] = {}
     if params.datasets:
-        if factor_src is None:
+        if factor_src is None or not isinstance(factor_src, ReturnSource):
             raise DataError(
                 f"'datasets': {price_src.name} has no source of return datasets "
                 f"for {params.datasets}"

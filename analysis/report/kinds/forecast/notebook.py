@@ -9,8 +9,9 @@ and its component statuses (each model, and the Markov regimes).
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -82,7 +83,7 @@ DISPLAY_NAMES = {BUY_AND_HOLD: "buy and hold", HIST_MEAN: "historical mean"}
 _MLFINPY = {"SPY", "DIA", "XLB", "XLE", "XLF", "XLK", "XLU"}
 
 
-def _fmt(digits: int) -> object:
+def _fmt(digits: int) -> Callable[[Any], str]:
     return lambda v: "—" if pd.isna(v) else f"{v:.{digits}f}"
 
 
@@ -330,7 +331,7 @@ def forecast_section(study: Study, models: Mapping[str, ModelRun]) -> list[Displ
 # --------------------------------------------------------------------------- strategies
 
 
-_STRAT_METRICS = [
+_STRAT_METRICS: list[tuple[str, str, Callable[[Any], str]]] = [
     ("cagr", "CAGR", fmt_pct(2)),
     ("volatility", "Vol.", fmt_pct(1)),
     ("sharpe", "Sharpe", _fmt(2)),
@@ -360,7 +361,7 @@ def strategy_section(study: Study, strategies: Strategies) -> list[Display]:
     if strategies.returns.empty:
         return [Markdown("*No strategy: no model could be estimated.*")]
     table = strategy_table(strategies.metrics)
-    formats = {}
+    formats: dict[str, Callable[[Any], str]] = {}
     for _key, label, f in _STRAT_METRICS:
         for c in table.columns:
             if c.startswith(label):
@@ -502,7 +503,7 @@ def regime_section(
                     "Best net Sharpe conditional": np.nan
                     if best_c is None
                     else best_c["net_sharpe"],
-                    "Fallback rows": int(models[k].result.predictions["fallback"].sum()),
+                    "Fallback rows": _fallback_rows(models[k]),
                 }
             )
         frame = pd.DataFrame(rows)
@@ -520,6 +521,10 @@ def regime_section(
             )
         )
     return out, fm, sm
+
+
+def _fallback_rows(m: ModelRun) -> int:
+    return 0 if m.result is None else int(m.result.predictions["fallback"].sum())
 
 
 # --------------------------------------------------------------------------- notes

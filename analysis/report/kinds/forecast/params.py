@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-import re
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Literal, cast
 
 from pydantic import Field, field_validator, model_validator
 
@@ -20,8 +19,9 @@ ModelName = Literal["ols", "ridge", "lasso", "elasticnet"]
 SizingName = Literal["binary", "binary_long", "proportional", "quartile"]
 DatasetName = Literal["ff3", "mom", "ind12"]
 
-SERIES_PATTERN = r"^[A-Za-z0-9^][A-Za-z0-9^.=&_-]{0,19}$"
-"""Targets and features: a price symbol (``SPY``, ``^NSEI``) or a dataset column (``NoDur``)."""
+SERIES_PATTERN = TICKER_PATTERN
+"""Targets and features: a price symbol (``SPY``, ``^NSEI``) or a dataset column (``NoDur``);
+a name that is not a column of the listed ``datasets`` is looked up as a price symbol."""
 
 Series = Annotated[str, Field(pattern=SERIES_PATTERN)]
 PositiveFloat = Annotated[float, Field(gt=0, strict=False)]
@@ -68,7 +68,7 @@ class ModelEntry(Strict):
         """Identifier in tables and charts: ``name``, else e.g. ``ridge``, ``ridge-a10``."""
         if self.name:
             return self.name
-        out = self.model
+        out: str = self.model
         if self.model == "elasticnet" and self.l1_ratio not in (None, 0.5):
             out += f"-l{self.l1_ratio:g}"
         if self.alpha is not None:
@@ -114,7 +114,10 @@ class WalkForwardSpec(Strict):
         if self.window == "rolling" and self.train_size is None:
             raise ValueError("window 'rolling' needs 'train_size' (training rows per refit)")
         if self.window == "expanding" and self.train_size is not None:
-            raise ValueError("'train_size' is only used with window 'rolling'")
+            raise ValueError(
+                f"'train_size' ({self.train_size}) is only used with window 'rolling', "
+                f"not {self.window!r}"
+            )
         if self.min_train - self.gap < 2 * (self.cv_splits + 1):
             raise ValueError(
                 f"'min_train' ({self.min_train}) minus 'gap' ({self.gap}) leaves too few rows "
@@ -182,7 +185,7 @@ class ForecastParams(RunParams):
     alphas: AlphaGrid = AlphaGrid()
     walk_forward: WalkForwardSpec = WalkForwardSpec()
     sizing: Annotated[list[SizingName], Field(min_length=1)] = Field(
-        default_factory=lambda: ["binary", "proportional"]
+        default_factory=lambda: cast(list[SizingName], ["binary", "proportional"])
     )
     proportional: ProportionalSpec = ProportionalSpec()
     cost_bps: Annotated[float, Field(ge=0, le=1000, strict=False)] = 5.0
@@ -214,17 +217,17 @@ class ForecastParams(RunParams):
             raise ValueError(f"'start' ({self.start}) must be before 'end' ({self.end})")
         dup = sorted({f for f in self.features if self.features.count(f) > 1})
         if dup:
-            raise ValueError(f"feature(s) {dup} listed more than once")
+            raise ValueError(f"'features': {dup} listed more than once")
         same = [t for t in self.targets if t in self.features]
         if same:
             raise ValueError(
-                f"target(s) {same} also listed as feature(s): a series cannot forecast itself "
+                f"'targets' {same} also listed in 'features': a series cannot forecast itself "
                 "here (its own lags would be a different study)"
             )
         ids = [m.id for m in self.models]
         dup_ids = sorted({i for i in ids if ids.count(i) > 1})
         if dup_ids:
-            raise ValueError(f"model(s) {dup_ids} listed more than once (give each a 'name')")
+            raise ValueError(f"'models': {dup_ids} listed more than once (give each a 'name')")
         known = {*self.targets, *self.features}
         for a, b in self.regimes.pairs:
             for s in (a, b):
@@ -233,12 +236,6 @@ class ForecastParams(RunParams):
                         f"regimes.pairs: {s!r} is neither a target nor a feature "
                         f"({', '.join(sorted(known))})"
                     )
-        columns = {c for d in self.datasets for c in DATASET_COLUMNS[d]}
-        for name in [*self.targets, *self.features, self.risk_free]:
-            if name is None or name in columns:
-                continue
-            if not re.match(TICKER_PATTERN, name):
-                raise ValueError(f"{name!r} is not a price symbol nor a column of {self.datasets}")
         if self.data.source == "csv" and self.datasets and self.data.factors is None:
             raise ValueError(
                 "with source 'csv', return datasets come from data.factors (a file of "
