@@ -13,7 +13,11 @@ bookkeeping and frame assembly) is yfinance's own code.
 While replaying, the harness also:
 
 * fails any attempt to reach the network (``Curl.perform``,
-  ``socket.socket`` and ``socket.getaddrinfo`` raise :class:`NetworkAccessError`);
+  ``socket.getaddrinfo`` and ``socket.socket`` for any family but ``AF_UNIX``
+  raise :class:`NetworkAccessError`). Unix sockets stay allowed because they
+  cannot leave the machine and asyncio's event loop needs a pair of them
+  (``socket.socketpair``), so a replayed report run can start the kernels
+  that execute its notebooks;
 * gives yfinance a fresh ``YfData`` singleton and clears its per-process
   ``cache_get`` memo, so no crumb or cached response leaks between tests;
 * swaps yfinance's on-disk timezone and cookie caches for its own no-op
@@ -216,9 +220,16 @@ def _forbidden(*_args: Any, **_kwargs: Any) -> Any:
     raise NetworkAccessError("a test tried to reach the network; replay it instead")
 
 
-class _NoSocket:
-    def __init__(self, *_args: Any, **_kwargs: Any) -> None:
-        _forbidden()
+_REAL_SOCKET = socket.socket
+
+
+class _UnixSocketOnly(_REAL_SOCKET):
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        # the family is known only now when a file descriptor was handed over (socketpair)
+        if self.family != socket.AF_UNIX:
+            self.close()
+            _forbidden()
 
 
 @contextmanager
@@ -235,7 +246,7 @@ def replaying(
         patch = stack.enter_context
         patch(mock.patch.object(curl_cffi.requests.Session, "request", request))
         patch(mock.patch.object(curl_cffi.curl.Curl, "perform", _forbidden))
-        patch(mock.patch.object(socket, "socket", _NoSocket))
+        patch(mock.patch.object(socket, "socket", _UnixSocketOnly))
         patch(mock.patch.object(socket, "getaddrinfo", _forbidden))
         patch(mock.patch.object(yfinance.cache, "get_tz_cache", yfinance.cache._TzCacheDummy))
         patch(

@@ -51,19 +51,31 @@ class Strict(BaseModel):
 
 
 class DataSpec(Strict):
-    """Where the run's prices and factors come from."""
+    """Where the run's prices, factors and panels come from.
+
+    ``panel`` (a long ``date,ticker,return,...`` file) is read by the kinds that
+    analyse a cross-section; the others reject it.
+    """
 
     source: Literal["sample", "yahoo", "csv"] = "sample"
     prices: LaxPath | None = None
     factors: LaxPath | None = None
+    panel: LaxPath | None = None
+    lag: Annotated[int, Field(ge=0, le=24)] = 0
     cache: bool = True
 
     @model_validator(mode="after")
     def _files_match_source(self) -> DataSpec:
-        if self.source == "csv" and self.prices is None:
-            raise ValueError("source 'csv' needs a 'prices' file (a date column + one per ticker)")
-        if self.source != "csv" and self.prices is not None:
-            raise ValueError(f"'prices' is only used with source 'csv', not {self.source!r}")
+        if self.source == "csv" and self.prices is None and self.panel is None:
+            raise ValueError(
+                "source 'csv' needs a 'prices' file (a date column + one per ticker) "
+                "or, for a cross-section, a 'panel' file (date, ticker, return, ...)"
+            )
+        for key in ("prices", "panel"):
+            if self.source != "csv" and getattr(self, key) is not None:
+                raise ValueError(f"'{key}' is only used with source 'csv', not {self.source!r}")
+        if self.lag and self.panel is None:
+            raise ValueError(f"'lag' ({self.lag}) shifts a panel's characteristics; give 'panel'")
         return self
 
 
