@@ -21,6 +21,7 @@ import json
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 import nbformat
 import numpy as np
@@ -57,6 +58,7 @@ SIG10 = 1e-9
 class Done:
     """One replayed run: its summary, the replay's record of requests, the run folder."""
 
+    params: Path
     summary: RunSummary
     replay: YahooReplay
     root: Path
@@ -85,7 +87,12 @@ def write_params(folder: Path, name: str, features: list[str]) -> Path:
         },
         "sizing": ["binary", "proportional", "quartile"],
         "cost_bps": 5,
-        "regimes": {"corr_window": 63, "ar_window": 252, "pairs": [["XLE", "XLU"]], "markov": False},
+        "regimes": {
+            "corr_window": 63,
+            "ar_window": 252,
+            "pairs": [["XLE", "XLU"]],
+            "markov": False,
+        },
     }
     path = folder / f"{name}.yml"
     path.write_text(yaml.safe_dump(doc, sort_keys=False), encoding="utf-8")
@@ -95,7 +102,7 @@ def write_params(folder: Path, name: str, features: list[str]) -> Path:
 def run_replayed(params: Path, out: Path) -> Done:
     with replaying(YahooReplay(root=RECORDINGS)) as replay:
         summary = commands.run(params, out=out, jobs=1, renderer="builtin", progress=False)
-    return Done(summary, replay, summary.root)
+    return Done(params, summary, replay, summary.root)
 
 
 @pytest.fixture(scope="module")
@@ -111,7 +118,7 @@ def first(folder: Path) -> Done:
 @pytest.fixture(scope="module")
 def second(folder: Path, first: Done) -> Done:
     """The same params file again, after ``first``: everything must come from the cache."""
-    return run_replayed(folder / "spy-sectors-yahoo.yml", folder / "out")
+    return run_replayed(first.params, folder / "out")
 
 
 # --------------------------------------------------------------------------- independent rebuild
@@ -163,9 +170,11 @@ def csv(root: Path, name: str) -> pd.DataFrame:
 def test_run_succeeds_from_the_recordings_alone(first: Done) -> None:
     assert first.summary.exit_code == 0, first.summary.lines()
     assert not first.replay.misses, first.replay.misses
+    hosts = {urlsplit(c.url).hostname or "" for c in first.replay.calls}
+    assert all(h.endswith(".yahoo.com") for h in hosts), hosts
     asked = {c.ticker for c in first.replay.chart_calls()}
     assert asked == {TARGET, *FEATURES}
-    slug = "spy"
+    slug = "SPY"
     state = json.loads((first.root / "state" / f"{slug}.json").read_text())
     assert state["status"] == "ok", state
     for f in (f"notebooks/{slug}.ipynb", f"site/reports/{slug}.html", "site/index.html"):
@@ -216,7 +225,7 @@ def test_late_feature_column_is_complete_after_its_start(first: Done) -> None:
     assert col.loc[: first_value - pd.Timedelta(days=1)].isna().all()
     assert X.drop(columns=LATE_COL).notna().all().all()
 
-    run = Run.open(first.root / ".." / ".." / "spy-sectors-yahoo.yml", first.root)
+    run = Run.open(first.params, first.root)
     returns = log_returns(run.params, run.data)
     lib = build_rows(returns[TARGET].dropna(), returns[FEATURES], [1])
     assert lib.first_valid[LATE_COL] == first_value
@@ -229,7 +238,7 @@ def test_report_shows_when_the_late_feature_entered(first: Done) -> None:
     y, X = rows_from_snapshot(first.root)
     entered = f"{y.index[entry_refit(y, X)]:%Y-%m-%d}"
     first_value = f"{X[LATE_COL].first_valid_index():%Y-%m-%d}"
-    nb = nbformat.read(first.root / "notebooks" / "spy.ipynb", as_version=4)
+    nb = nbformat.read(first.root / "notebooks" / "SPY.ipynb", as_version=4)
     texts = [
         "".join(out.get("data", {}).get("text/html", ""))
         for cell in nb.cells
@@ -240,7 +249,7 @@ def test_report_shows_when_the_late_feature_entered(first: Done) -> None:
     assert len(late) == 1, "the notebook shows one 'Late features' table"
     assert LATE_COL in late[0] and first_value in late[0] and entered in late[0]
     assert not any(f"{c}_l1" in late[0] for c in FEATURES if c != LATE)
-    page = (first.root / "site" / "reports" / "spy.html").read_text(encoding="utf-8")
+    page = (first.root / "site" / "reports" / "SPY.html").read_text(encoding="utf-8")
     assert "Late features" in page and LATE_COL in page and entered in page
 
 
@@ -299,4 +308,4 @@ def test_unknown_feature_fails_the_run_naming_it(folder: Path) -> None:
     assert "spy-sectors-xlzz.yml" in str(caught.value)
     assert not replay.misses, "XLZZ was answered from its recorded 404 body"
     assert replay.chart_calls("XLZZ")
-    assert not (folder / "out-xlzz" / "spy-sectors-xlzz" / "notebooks" / "spy.ipynb").exists()
+    assert not (folder / "out-xlzz" / "spy-sectors-xlzz" / "notebooks" / "SPY.ipynb").exists()

@@ -41,6 +41,9 @@ class RunData:
         User factor file (all columns), or ``None``.
     source
         Name of the data source (``sample``, ``yahoo``, ``csv``).
+    attributes
+        Named text attributes per symbol (``{"sector": {ticker: sector}}``), for
+        cross-sections; saved in ``data.json`` and hashed with the rest.
     """
 
     prices: pd.DataFrame
@@ -48,6 +51,7 @@ class RunData:
     factors: Mapping[str, pd.DataFrame] = field(default_factory=dict)
     custom: pd.DataFrame | None = None
     source: str = ""
+    attributes: Mapping[str, Mapping[str, str]] = field(default_factory=dict)
 
     def hashes(self) -> dict[str, str]:
         """Content hash of every frame (see :func:`~analysis.data.base.frame_hash`)."""
@@ -55,6 +59,9 @@ class RunData:
         out.update({f"factors_{k}": frame_hash(v) for k, v in self.factors.items()})
         if self.custom is not None:
             out["custom"] = frame_hash(self.custom)
+        if self.attributes:
+            text = json.dumps({k: dict(v) for k, v in self.attributes.items()}, sort_keys=True)
+            out["attributes"] = hash_text(text)
         return out
 
     def unit_hash(self, columns: Iterable[str], unit: str) -> str:
@@ -82,6 +89,7 @@ class RunData:
             "failed": dict(self.failed),
             "factors": sorted(self.factors),
             "custom": self.custom is not None,
+            "attributes": {k: dict(v) for k, v in self.attributes.items()},
             "hashes": self.hashes(),
         }
         atomic_write_text(d / "data.json", json.dumps(meta, indent=2, sort_keys=True))
@@ -100,6 +108,7 @@ class RunData:
             factors={f: pd.read_parquet(d / f"factors_{f}.parquet") for f in meta["factors"]},
             custom=pd.read_parquet(d / "custom_factors.parquet") if meta["custom"] else None,
             source=meta["source"],
+            attributes=meta.get("attributes", {}),
         )
         if data.hashes() != meta["hashes"]:
             raise DataError(f"{d}: data snapshot does not match its recorded hashes; fetch again")
