@@ -151,3 +151,34 @@ __all__ = [
     "rolling_correlation_chart",
     "variance_bars",
 ]
+
+from analysis.charts import strategy as strategy
+from analysis.charts.strategy import (
+    cumulative_quantile_chart,
+    exposure_names_chart,
+    factor_distribution_chart,
+    factor_exposure_chart,
+    factor_spread_chart,
+    ic_chart,
+    ic_decay_chart,
+    ic_heatmap,
+    importance_chart,
+    monthly_returns_heatmap,
+    quantile_returns_chart,
+    rolling_sharpe_chart,
+)
+
+__all__ += [
+    "cumulative_quantile_chart",
+    "exposure_names_chart",
+    "factor_distribution_chart",
+    "factor_exposure_chart",
+    "factor_spread_chart",
+    "ic_chart",
+    "ic_decay_chart",
+    "ic_heatmap",
+    "importance_chart",
+    "monthly_returns_heatmap",
+    "quantile_returns_chart",
+    "rolling_sharpe_chart",
+]

@@ -17,3 +17,27 @@ __all__ = [
     "get_model",
     "to_returns",
 ]
+
+from analysis.factors.cross_section import (
+    BUILTIN_FACTORS,
+    forward_returns,
+    forward_returns_from_returns,
+    panel_price_factors,
+    price_factors,
+    rebalance_dates,
+    transform_label,
+)
+from analysis.factors.preprocess import Preprocessed, describe_distribution, preprocess
+
+__all__ += [
+    "BUILTIN_FACTORS",
+    "Preprocessed",
+    "describe_distribution",
+    "forward_returns",
+    "forward_returns_from_returns",
+    "panel_price_factors",
+    "preprocess",
+    "price_factors",
+    "rebalance_dates",
+    "transform_label",
+]

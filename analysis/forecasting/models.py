@@ -29,6 +29,7 @@ alpha choice, the benchmark or the in-sample quantiles of a refit.
 from __future__ import annotations
 
 import html
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -258,6 +259,11 @@ class WalkForwardResult:
         (mean validation MSE over the folds); else None.
     spec, splitter
         What produced the result.
+    settings
+        The other arguments of :func:`walk_forward` that shape the unconditional fits
+        (``alphas`` in descending order, ``cv_splits``, ``min_feature_rows``, ``tol``,
+        ``max_iter``) and ``conditional`` (whether regimes were given); it is how
+        ``walk_forward(..., base=...)`` checks that a result can be reused.
     """
 
     predictions: pd.DataFrame
@@ -267,6 +273,7 @@ class WalkForwardResult:
     cv_mse: pd.DataFrame | None = field(repr=False)
     spec: ModelSpec | None = None
     splitter: WalkForward | None = None
+    settings: dict[str, object] = field(default_factory=dict, repr=False)
 
     def summary(self) -> str:
         """Model, refits, prediction period and the chosen alphas."""
@@ -303,6 +310,43 @@ def _check_regimes(regimes: pd.Series, index: pd.DatetimeIndex) -> np.ndarray:
     return np.array([v if isinstance(v, str) else None for v in labels], dtype=object)
 
 
+def _check_base(
+    base: WalkForwardResult,
+    spec: ModelSpec,
+    splitter: WalkForward,
+    settings: dict[str, object],
+    dates: pd.DatetimeIndex,
+    y: np.ndarray,
+) -> None:
+    """Raise unless ``base`` is the unconditional result of this very call."""
+    if not isinstance(base, WalkForwardResult):
+        raise EstimationError(f"base must be a WalkForwardResult; got {type(base).__name__}")
+    if base.settings.get("conditional", True):
+        raise EstimationError(
+            "base must be a walk-forward result fitted without regimes (the unconditional "
+            "model); got one fitted with regimes"
+        )
+    theirs = {k: v for k, v in base.settings.items() if k != "conditional"}
+    ours = {k: v for k, v in settings.items() if k != "conditional"}
+    for what, a, b in (("spec", base.spec, spec), ("splitter", base.splitter, splitter)):
+        if a != b:
+            raise EstimationError(f"base was fitted with {what} {a!r}; this call has {b!r}")
+    for key in ours:
+        if theirs.get(key) != ours[key]:
+            raise EstimationError(
+                f"base was fitted with {key}={theirs.get(key)!r}; this call has {ours[key]!r}"
+            )
+    p = base.predictions
+    if not (
+        p.index.equals(dates)
+        and np.array_equal(p["actual"].to_numpy(dtype="float64"), y, equal_nan=True)
+    ):
+        raise EstimationError(
+            "base was fitted on other rows (its test dates or actual values differ); pass "
+            "the unconditional result of the same rows"
+        )
+
+
 def walk_forward(
     rows: ForecastRows,
     spec: ModelSpec,
@@ -314,6 +358,7 @@ def walk_forward(
     min_feature_rows: int | None = None,
     tol: float = 1e-4,
     max_iter: int = 1000,
+    base: WalkForwardResult | None = None,
 ) -> WalkForwardResult:
     """Fit ``spec`` at every refit of ``splitter`` and predict the following rows.
 
@@ -343,6 +388,11 @@ def walk_forward(
     tol, max_iter
         Coordinate-descent settings (lasso, elastic net), scikit-learn's
         defaults.
+    base
+        With ``regimes``: the result of the same call without ``regimes``
+        (same rows, spec, splitter and settings). Its unconditional fits are
+        reused instead of refitted, so only the per-regime models are fitted;
+        the result is identical to the one computed without ``base``.
 
     Returns
     -------
@@ -394,6 +444,22 @@ def walk_forward(
             f"rows at every refit; the shortest training set has {shortest}"
         )
     labels = _check_regimes(regimes, dates) if regimes is not None else None
+    settings: dict[str, object] = {
+        "alphas": None if a is None else tuple(a.tolist()),
+        "cv_splits": int(cv_splits),
+        "min_feature_rows": int(mfr),
+        "tol": float(tol),
+        "max_iter": int(max_iter),
+        "conditional": labels is not None,
+    }
+    test_rows = np.concatenate([te for _, te in splits])
+    if base is not None:
+        if labels is None:
+            raise EstimationError(
+                "base is only used with regimes (it replaces the unconditional refits of a "
+                "conditional walk-forward); drop base or pass regimes"
+            )
+        _check_base(base, spec, splitter, settings, dates[test_rows], y[test_rows])
 
     n_pred = sum(len(te) for _, te in splits)
     pred = np.full(n_pred, np.nan)
@@ -403,67 +469,85 @@ def walk_forward(
     quant = np.full((n_pred, 3), np.nan)
     refit_of = np.empty(n_pred, dtype="datetime64[ns]")
     fallback = np.zeros(n_pred, dtype=bool)
-    test_rows = np.concatenate([te for _, te in splits])
 
     coef_rec: list[tuple[pd.Timestamp, str, float, np.ndarray]] = []
     refit_rec: list[dict[str, object]] = []
-    grid_parts: list[pd.DataFrame] = []
-    cv_parts: list[pd.DataFrame] = []
+    # the grid and CV records are gathered as arrays and framed once at the end: one small
+    # DataFrame per refit cost more than the ridge fits themselves
+    grid_rec: list[tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]] = []
+    cv_rec: list[tuple[np.ndarray, np.ndarray, np.ndarray]] = []
+    n_terms = 1 + len(columns)
+    if base is not None:
+        base_pred = base.predictions
+        base_pred_values = base_pred["prediction"].to_numpy(dtype="float64")
+        base_alpha = base_pred["alpha"].to_numpy(dtype="float64")
+        base_quant = base_pred[["q25", "q50", "q75"]].to_numpy(dtype="float64")
+        base_coef = base.coefficients["coef"].to_numpy(dtype="float64").reshape(-1, n_terms)
+        base_refit_alpha = base.refits["alpha"].to_numpy(dtype="float64")
 
     # our inputs are validated above; scikit-learn re-validating the parameters of each of
     # the thousands of path calls below costs about a sixth of a lasso walk-forward
     with config_context(skip_parameter_validation=True):
         pos = 0
-        for train, test in splits:
+        for k, (train, test) in enumerate(splits):
             refit_date = dates[test[0]]
             sl = slice(pos, pos + len(test))
             pos += len(test)
             active = (~np.isnan(X[train])).sum(axis=0) >= mfr
-            fit = _fit_one(
-                X[train],
-                y[train],
-                X[test],
-                active,
-                spec,
-                a,
-                want_grid=True,
-                cv_splits=cv_splits,
-                tol=tol,
-                max_iter=max_iter,
-            )
-            pred[sl] = fit.pred
-            out_alpha[sl] = fit.alpha
-            quant[sl] = fit.quantiles
             bench[sl] = y[train].mean()
             var[sl] = y[train].var(ddof=1)
             refit_of[sl] = refit_date.to_datetime64()
-            coef_rec.append((refit_date, ALL_REGIMES, fit.alpha, np.r_[fit.intercept, fit.coef]))
-            refit_rec.append(
-                {
-                    "refit_date": refit_date,
-                    "n_train": len(train),
-                    "n_active": int(active.sum()),
-                    "alpha": fit.alpha,
-                    "alpha_max": fit.alpha_max,
-                    "n_nonzero": fit.n_nonzero,
-                    "active": tuple(c for c, on in zip(columns, active, strict=True) if on),
-                }
-            )
-            if fit.grid_pred is not None and fit.grid_nnz is not None and a is not None:
-                n_a, n_t = fit.grid_pred.shape
-                grid_parts.append(
-                    pd.DataFrame(
-                        {
-                            "refit_date": refit_date,
-                            "alpha": np.repeat(a, n_t),
-                            "date": np.tile(dates[test].to_numpy(), n_a),
-                            "prediction": fit.grid_pred.ravel(),
-                            "n_nonzero": np.repeat(fit.grid_nnz, n_t),
-                        }
-                    )
+            if base is not None:
+                # the base's own numbers, copied: identical to refitting them here
+                pred[sl] = base_pred_values[sl]
+                out_alpha[sl] = base_alpha[sl]
+                quant[sl] = base_quant[sl]
+                coef_rec.append(
+                    (refit_date, ALL_REGIMES, float(base_refit_alpha[k]), base_coef[k].copy())
                 )
-            if fit.cv is not None and a is not None:
-                cv_parts.append(pd.DataFrame({"refit_date": refit_date, "alpha": a, "mse": fit.cv}))
+            else:
+                fit = _fit_one(
+                    X[train],
+                    y[train],
+                    X[test],
+                    active,
+                    spec,
+                    a,
+                    want_grid=True,
+                    cv_splits=cv_splits,
+                    tol=tol,
+                    max_iter=max_iter,
+                )
+                pred[sl] = fit.pred
+                out_alpha[sl] = fit.alpha
+                quant[sl] = fit.quantiles
+                coef_rec.append(
+                    (refit_date, ALL_REGIMES, fit.alpha, np.r_[fit.intercept, fit.coef])
+                )
+                refit_rec.append(
+                    {
+                        "refit_date": refit_date,
+                        "n_train": len(train),
+                        "n_active": int(active.sum()),
+                        "alpha": fit.alpha,
+                        "alpha_max": fit.alpha_max,
+                        "n_nonzero": fit.n_nonzero,
+                        "active": tuple(c for c, on in zip(columns, active, strict=True) if on),
+                    }
+                )
+                if fit.grid_pred is not None and fit.grid_nnz is not None and a is not None:
+                    n_a, n_t = fit.grid_pred.shape
+                    grid_rec.append(
+                        (
+                            np.repeat(refit_date.to_datetime64(), n_a * n_t),
+                            np.repeat(a, n_t),
+                            np.tile(dates[test].to_numpy(), n_a),
+                            fit.grid_pred.ravel(),
+                            np.repeat(fit.grid_nnz, n_t),
+                        )
+                    )
+                if fit.cv is not None and a is not None:
+                    cv_rec.append((np.repeat(refit_date.to_datetime64(), len(a)), a, fit.cv))
 
             if labels is None:
                 continue
@@ -526,12 +610,30 @@ def walk_forward(
             "coef": np.concatenate([r[3] for r in coef_rec]),
         }
     )
+    if base is not None:
+        refits = base.refits.copy()
+        grid = None if base.grid is None else base.grid.copy()
+        cv = None if base.cv_mse is None else base.cv_mse.copy()
+    else:
+        refits = pd.DataFrame(refit_rec)
+        grid = _frame(("refit_date", "alpha", "date", "prediction", "n_nonzero"), grid_rec)
+        cv = _frame(("refit_date", "alpha", "mse"), cv_rec)
     return WalkForwardResult(
         predictions=predictions,
         coefficients=coefficients,
-        refits=pd.DataFrame(refit_rec),
-        grid=pd.concat(grid_parts, ignore_index=True) if grid_parts else None,
-        cv_mse=pd.concat(cv_parts, ignore_index=True) if cv_parts else None,
+        refits=refits,
+        grid=grid,
+        cv_mse=cv,
         spec=spec,
         splitter=splitter,
+        settings=settings,
     )
+
+
+def _frame(
+    columns: tuple[str, ...], parts: Sequence[tuple[np.ndarray, ...]]
+) -> pd.DataFrame | None:
+    """One long frame from per-refit column arrays (None without any refit)."""
+    if not parts:
+        return None
+    return pd.DataFrame({c: np.concatenate([p[i] for p in parts]) for i, c in enumerate(columns)})

@@ -120,7 +120,7 @@ def test_malformed_yaml_has_line_and_column(tmp_path: Path) -> None:
     with pytest.raises(ParamsError, match=r"nope.yml: params file not found"):
         load_params(tmp_path / "nope.yml")
     with pytest.raises(
-        ParamsError, match=r"'kind' must be one of exposure, forecast, got 'backtest'"
+        ParamsError, match=r"'kind' must be one of exposure, forecast, strategy, got 'backtest'"
     ):
         load_params(write(tmp_path, "kind: backtest\n" + GOOD))
 

@@ -15,10 +15,11 @@ from pathlib import Path
 from analysis.errors import ParamsError
 from analysis.report.kinds.exposure import ExposureKind
 from analysis.report.kinds.forecast import ForecastKind
+from analysis.report.kinds.strategy import StrategyKind
 from analysis.report.pipeline.kind import ReportKind
 from analysis.report.pipeline.params import RunParams, read_params_doc, validate_params
 
-KINDS: dict[str, ReportKind] = {k.name: k for k in (ExposureKind(), ForecastKind())}
+KINDS: dict[str, ReportKind] = {k.name: k for k in (ExposureKind(), ForecastKind(), StrategyKind())}
 """Every registered kind, by the value of ``kind:`` in params files."""
 
 

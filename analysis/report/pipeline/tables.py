@@ -82,7 +82,10 @@ def collect(paths: RunPaths, table: ContractTable, slugs: Iterable[str]) -> pd.D
     for slug in slugs:
         part = paths.part(slug, table.name)
         if part.exists():
-            frame = pd.read_csv(part, keep_default_na=False, na_values=[""])
+            try:
+                frame = pd.read_csv(part, keep_default_na=False, na_values=[""])
+            except pd.errors.EmptyDataError:  # a part with no rows and no header
+                continue
             if len(frame):
                 parts.append(frame)
     cols = list(table.columns)

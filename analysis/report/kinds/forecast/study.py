@@ -207,6 +207,8 @@ def fit_models(study: Study) -> dict[str, ModelRun]:
     """Walk every model forward, and its coupling-conditional variant when configured.
 
     A model that cannot be fitted is recorded with its reason; the others go on.
+    The conditional variant reuses the unconditional variant's refits (``base``)
+    for its fallback rows instead of fitting them again; its numbers are the same.
     """
     p = study.params
     grid = alpha_grid(p.alphas.min, p.alphas.max, p.alphas.num)
@@ -217,6 +219,7 @@ def fit_models(study: Study) -> dict[str, ModelRun]:
         if coupling is not None:
             variants.append((entry.id + COND_SUFFIX, coupling))
         for key, regimes in variants:
+            plain = out.get(entry.id)
             t0 = time.perf_counter()
             try:
                 result = walk_forward(
@@ -227,6 +230,7 @@ def fit_models(study: Study) -> dict[str, ModelRun]:
                     cv_splits=p.walk_forward.cv_splits,
                     regimes=regimes,
                     min_feature_rows=p.walk_forward.min_train,
+                    base=plain.result if regimes is not None and plain is not None else None,
                 )
                 out[key] = ModelRun(
                     key, key, result, None, regimes is not None, time.perf_counter() - t0
