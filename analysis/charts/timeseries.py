@@ -384,9 +384,12 @@ def _line_chart(
         hovermode="x unified",
         xaxis=xaxis,
     )
-    # add_shape, not update_layout(shapes=...), which would overwrite the reference lines
-    for shape in _band_shapes(bands) if bands is not None else []:
-        fig.add_shape(shape)
+    # appended to the existing shapes (the reference lines) in one assignment: add_shape
+    # re-validates every earlier shape at each call, quadratic in the number of bands
+    if bands is not None:
+        new = _band_shapes(bands)
+        if new:
+            fig.layout.shapes = (*fig.layout.shapes, *new)
     if xlabel:
         fig.update_xaxes(title_text=xlabel, **({} if n == 1 else {"row": n, "col": 1}))
     if outside:
