@@ -28,6 +28,12 @@ While replaying, the harness also:
   timeseries endpoints) which no fixture records. In a long-running process
   the counter reaches the cap after two such fallbacks anyway.
 
+Share-count requests (``Ticker.get_shares_full``: ``GET
+/ws/fundamentals-timeseries/v1/finance/timeseries/<T>?symbol=<T>&period1=..&period2=..``)
+are answered from ``<root>/timeseries/<T>.json``, whose ``timestamp`` and
+``shares_out`` lists are sliced to ``period1 <= t < period2``; a symbol
+without a file gets Yahoo's 404 ``finance.error`` body and counts as a miss.
+
 Chart bodies hold a whole window; :meth:`YahooReplay.respond` slices them to
 the requested ``period1 <= t < period2`` like Yahoo does (or to the last bar
 for ``range=1d``, the request yfinance uses to learn a ticker's timezone).
@@ -48,7 +54,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 from unittest import mock
-from urllib.parse import unquote, urlsplit
+from urllib.parse import parse_qsl, unquote, urlsplit
 
 import curl_cffi.curl
 import curl_cffi.requests
@@ -63,6 +69,7 @@ from yfinance.data import SingletonMeta, YfData
 FIXTURES = Path(__file__).resolve().parent / "fixtures" / "yahoo"
 FRAMES = FIXTURES / "frames"
 CHART_URL = "https://query2.finance.yahoo.com/v8/finance/chart/"
+TIMESERIES_PATH = "/ws/fundamentals-timeseries/v1/finance/timeseries/"
 CRUMB = "replayCrumb0"
 
 # Exactly what curl_cffi raised for a DNS failure when yfinance 1.7 ran in a
@@ -92,6 +99,14 @@ class Call:
             return None
         return unquote(self.url[len(CHART_URL) :])
 
+    @property
+    def shares_ticker(self) -> str | None:
+        """The symbol of a share-count (fundamentals timeseries) request, else ``None``."""
+        path = urlsplit(self.url).path
+        if not path.startswith(TIMESERIES_PATH):
+            return None
+        return unquote(path[len(TIMESERIES_PATH) :])
+
 
 @dataclass
 class YahooReplay:
@@ -115,11 +130,27 @@ class YahooReplay:
     calls: list[Call] = field(default_factory=list)
     misses: list[Call] = field(default_factory=list)
     _limited: dict[str, int | None] = field(default_factory=dict)
+    _limited_shares: dict[str, int | None] = field(default_factory=dict)
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
     def rate_limit(self, ticker: str, times: int | None = None) -> None:
         """Answer the next ``times`` chart requests for ``ticker`` with 429 (``None``: always)."""
         self._limited[ticker.upper()] = times
+
+    def rate_limit_shares(self, ticker: str, times: int | None = None) -> None:
+        """Answer the next ``times`` share-count requests for ``ticker`` with 429.
+
+        ``None`` means every request.
+        """
+        self._limited_shares[ticker.upper()] = times
+
+    def shares_calls(self, ticker: str | None = None) -> list[Call]:
+        """The share-count requests received, optionally for one ticker."""
+        return [
+            c
+            for c in self.calls
+            if c.shares_ticker is not None and (ticker is None or c.shares_ticker == ticker)
+        ]
 
     def chart_calls(self, ticker: str | None = None) -> list[Call]:
         """The chart requests received, optionally for one ticker."""
@@ -149,6 +180,8 @@ class YahooReplay:
                 return _response(url, 200, b"<html><body></body></html>", "text/html")
             if call.ticker is not None:
                 return self._chart(call)
+            if call.shares_ticker is not None:
+                return self._shares(call)
             self.misses.append(call)
             return _response(url, 404, b'{"error":"no recording"}', "application/json")
 
@@ -181,6 +214,54 @@ class YahooReplay:
             return _response(call.url, 404, path.read_bytes(), "application/json;charset=utf-8")
         body = json.dumps(_slice(doc, call.params), separators=(",", ":")).encode()
         return _response(call.url, 200, body, "application/json;charset=utf-8")
+
+    def _shares(self, call: Call) -> Response:
+        ticker = call.shares_ticker or ""
+        if _take_one(self._limited_shares, ticker.upper()):
+            return self._too_many_requests(call.url)
+        path = self.root / "timeseries" / f"{ticker}.json"
+        if not path.exists():
+            self.misses.append(call)
+            body = json.dumps(
+                {
+                    "finance": {
+                        "result": None,
+                        "error": {"code": "Not Found", "description": "no recording"},
+                    }
+                }
+            )
+            return _response(call.url, 404, body.encode(), "application/json")
+        doc = json.loads(path.read_text(encoding="utf-8"))
+        query = dict(parse_qsl(urlsplit(call.url).query))
+        body = json.dumps(_slice_shares(doc, {**query, **call.params}), separators=(",", ":"))
+        return _response(call.url, 200, body.encode(), "application/json;charset=utf-8")
+
+
+def _take_one(limited: dict[str, int | None], key: str) -> bool:
+    """Whether this request is rate limited, using up one of ``key``'s 429s."""
+    if key not in limited:
+        return False
+    left = limited[key]
+    if left is not None and left <= 0:
+        return False
+    if left is not None:
+        limited[key] = left - 1
+    return True
+
+
+def _slice_shares(doc: dict[str, Any], params: Mapping[str, Any]) -> dict[str, Any]:
+    """Keep the share counts with ``period1 <= timestamp < period2``."""
+    doc = copy.deepcopy(doc)
+    for result in doc["timeseries"].get("result") or []:
+        stamps = result.get("timestamp")
+        if not stamps:
+            continue
+        lo = int(params.get("period1") or stamps[0])
+        hi = int(params.get("period2") or stamps[-1] + 1)
+        keep = [i for i, t in enumerate(stamps) if lo <= t < hi]
+        result["timestamp"] = [stamps[i] for i in keep]
+        result["shares_out"] = [result["shares_out"][i] for i in keep]
+    return doc
 
 
 def _slice(doc: dict[str, Any], params: Mapping[str, Any]) -> dict[str, Any]:

@@ -17,12 +17,16 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any, cast
 
 import pandas as pd
 
 from analysis.data.base import FactorDataset, Frequency, PriceBatch, ReturnDataset, frame_hash
 from analysis.errors import DataError
+
+if TYPE_CHECKING:
+    # imported when used: loading yfinance is needed for Yahoo runs only
+    from analysis.data.yahoo import SharesBatch
 
 
 def _umask() -> int:
@@ -148,11 +152,12 @@ class DataCache:
 class CachedPriceSource:
     """Wrap a price source so that each query is downloaded once and reused offline.
 
-    Prices, factor datasets and return datasets are cached, each query
-    separately (query kinds ``"prices"``, ``"factors"`` and ``"returns"``).
+    Prices, share counts, factor datasets and return datasets are cached,
+    each query separately (query kinds ``"prices"``, ``"shares"``,
+    ``"factors"`` and ``"returns"``).
 
-    Only the delivered prices are cached; the failures of a batch are stored
-    in the sidecar so a cached run reports the same failures.
+    Only the delivered prices (share counts) are cached; the failures of a
+    batch are stored in the sidecar so a cached run reports the same failures.
     """
 
     def __init__(self, inner: Any, cache: DataCache, *, refresh: bool = False) -> None:
@@ -182,6 +187,37 @@ class CachedPriceSource:
         batch = self.inner.fetch_prices(tickers, start, end)
         self.cache.put(self.name, query, batch.prices, extra={"failed": dict(batch.failed)})
         return batch
+
+    def fetch_shares(
+        self,
+        tickers: Sequence[str],
+        start: pd.Timestamp | None = None,
+        end: pd.Timestamp | None = None,
+    ) -> SharesBatch:
+        """The inner source's ``fetch_shares``, cached under the query kind ``"shares"``."""
+        from analysis.data.yahoo import SharesBatch
+
+        fetch = getattr(self.inner, "fetch_shares", None)
+        if fetch is None:
+            raise DataError(
+                f"{self.name}: this source does not deliver share counts "
+                "(it has no fetch_shares); use the yahoo source"
+            )
+        query = {
+            "kind": "shares",
+            "tickers": sorted(tickers),
+            "start": None if start is None else str(pd.Timestamp(start).date()),
+            "end": None if end is None else str(pd.Timestamp(end).date()),
+        }
+        if not self.refresh:
+            hit = self.cache.get(self.name, query)
+            if hit is not None:
+                return SharesBatch(
+                    shares=hit.frame, failed=dict(hit.meta.get("failed", {})), source=self.name
+                )
+        batch = fetch(tickers, start, end)
+        self.cache.put(self.name, query, batch.shares, extra={"failed": dict(batch.failed)})
+        return cast("SharesBatch", batch)
 
     def fetch_factors(self, dataset: FactorDataset, frequency: Frequency) -> pd.DataFrame:
         query = {"kind": "factors", "dataset": dataset, "frequency": frequency}

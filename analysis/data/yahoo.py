@@ -32,6 +32,21 @@ How yfinance 1.7 reports problems shapes this module:
   yfinance would convert every ticker to the most common exchange timezone,
   which moves Indian sessions onto the previous day in New York time.
 * ``end`` is exclusive in yfinance and inclusive here, so one day is added.
+
+Share counts (:meth:`YahooSource.fetch_shares`) come from
+``yfinance.Ticker(t).get_shares_full``, one request per ticker to Yahoo's
+``ws/fundamentals-timeseries/v1/finance/timeseries/<T>?symbol=<T>&period1=..&period2=..``
+endpoint (after the usual ``range=1d`` chart request that tells yfinance the
+ticker's timezone). It answers ``{"timeseries": {"result": [{"meta": ...,
+"timestamp": [...], "shares_out": [...]}], "error": null}}``, and yfinance
+returns a Series indexed by those timestamps (midnight UTC, localized as
+wall time in the exchange's timezone), irregular and sometimes with two
+different values on one day (yfinance issue #1954). Failures reach this
+module in several ways, all read per ticker: ``None`` after an error logged
+on the ``yfinance`` logger (transport errors, a ``Bad Request`` body),
+``None`` without a log (no ``shares_out`` key), an exception (HTTP 429 as
+``YFRateLimitError``; an empty ``result`` list as ``IndexError`` in
+yfinance 1.7).
 """
 
 from __future__ import annotations
@@ -52,11 +67,19 @@ import pandas as pd
 import yfinance
 from yfinance.exceptions import YFRateLimitError
 
-from analysis.data.base import PriceBatch, validate_prices, window_bounds
+from analysis.data.base import PriceBatch, fmt_date, validate_prices, window_bounds
 from analysis.errors import DataError, RateLimitError, SourceUnavailableError
 
 DownloadFunction = Callable[..., "pd.DataFrame | None"]
 """Anything called like :func:`yfinance.download` (injectable for tests)."""
+
+SharesFunction = Callable[[str, dt.date, "dt.date | None"], "pd.Series | None"]
+"""Called as ``f(ticker, start, end)`` like ``yfinance.Ticker(ticker).get_shares_full``
+(``end`` exclusive, ``None`` for today); injectable for tests."""
+
+EARLIEST_SHARES = dt.date(1970, 1, 2)
+"""``period1`` sent when no ``start`` is given: before any share count Yahoo has, and a
+positive epoch second in every timezone (yfinance's own default is 18 months back)."""
 
 TICKER_PATTERN = re.compile(r"^(?=.*[A-Za-z0-9])[A-Za-z0-9^.=&-]{1,20}$")
 """Yahoo symbols: ``AAPL``, ``BRK-B``, ``^GSPC``, ``RELIANCE.NS``, ``500325.BO``, ``M&M.NS``."""
@@ -89,6 +112,7 @@ class _DownloadReport:
 
     errors: dict[str, str] = field(default_factory=dict)
     tz_lookup: dict[str, str] = field(default_factory=dict)
+    messages: list[str] = field(default_factory=list)
 
 
 class _YFinanceLogListener(logging.Handler):
@@ -112,6 +136,7 @@ class _YFinanceLogListener(logging.Handler):
         # this keeps a concurrent download in another thread out of our report.
         if record.thread != self.caller:
             return
+        self.report.messages.append(message)
         found = _SUMMARY.match(message)
         if not found:
             return
@@ -164,6 +189,30 @@ def _one_line(text: str) -> str:
     return text.rstrip(" .")
 
 
+@dataclass(frozen=True)
+class SharesBatch:
+    """Share counts for the tickers a source could deliver, and why the others failed.
+
+    Attributes
+    ----------
+    shares
+        Wide float64 frame (``date`` x ticker) of shares outstanding on the
+        dates the source reports them, NaN elsewhere; never forward-filled.
+    failed
+        ``{ticker: reason}`` for every requested ticker that is not in ``shares``.
+    source
+        Name of the source that produced the batch.
+    """
+
+    shares: pd.DataFrame
+    failed: Mapping[str, str] = field(default_factory=dict)
+    source: str = ""
+
+
+def _yfinance_shares(ticker: str, start: dt.date, end: dt.date | None) -> pd.Series | None:
+    return yfinance.Ticker(ticker).get_shares_full(start=start, end=end)
+
+
 class YahooSource:
     """Adjusted daily close prices from Yahoo Finance via :func:`yfinance.download`.
 
@@ -188,6 +237,10 @@ class YahooSource:
     threads
         Passed to ``yfinance.download``: ``True`` for one thread per ticker
         (bounded by yfinance), an integer for that many, ``False`` for none.
+    shares_history
+        Function called like ``yfinance.Ticker(t).get_shares_full`` (see
+        :data:`SharesFunction`), used by :meth:`fetch_shares`; tests inject
+        a fake here.
 
     Notes
     -----
@@ -220,6 +273,7 @@ class YahooSource:
         sleep: Callable[[float], None] = time.sleep,
         timeout: float = 10.0,
         threads: bool | int = True,
+        shares_history: SharesFunction | None = None,
     ) -> None:
         if max_retries < 0:
             raise ValueError(f"max_retries must be >= 0, got {max_retries!r}")
@@ -234,6 +288,7 @@ class YahooSource:
         self._sleep = sleep
         self.timeout = timeout
         self.threads = threads
+        self._shares_history = shares_history if shares_history is not None else _yfinance_shares
 
     def fetch_prices(
         self,
@@ -325,6 +380,175 @@ class YahooSource:
             failed={t: failed[t] for t in wanted if t in failed},
             source=self.name,
         )
+
+    def fetch_shares(
+        self,
+        tickers: Sequence[str],
+        start: pd.Timestamp | None = None,
+        end: pd.Timestamp | None = None,
+    ) -> SharesBatch:
+        """Shares outstanding for ``tickers`` reported from ``start`` to ``end``, both inclusive.
+
+        Parameters
+        ----------
+        tickers
+            Yahoo symbols. Duplicates are dropped; columns keep the order and
+            spelling given.
+        start, end
+            First and last report date wanted; ``None`` means all the history
+            Yahoo has (from :data:`EARLIEST_SHARES`) and today.
+
+        Returns
+        -------
+        SharesBatch
+            One float64 column per ticker with at least one share count, on
+            the union of the report dates; ``failed`` says why the others are
+            missing (no share history, e.g. an index; rate limited; Yahoo
+            unreachable; an unexpected answer).
+
+        Raises
+        ------
+        DataError
+            A ticker is not a valid Yahoo symbol, or ``start`` is after ``end``.
+        RateLimitError
+            Every ticker was still rate limited after ``max_retries`` retries.
+        SourceUnavailableError
+            Yahoo could not be reached for any ticker.
+
+        Notes
+        -----
+        One request per ticker, one ticker after the other. A report's date
+        is the calendar date of Yahoo's timestamp (which yfinance puts at
+        midnight in the exchange's timezone); when Yahoo reports several
+        counts on one day, the last one it lists is kept. Missing and
+        non-positive counts are dropped. Nothing is forward-filled: that is
+        an as-of decision left to the caller
+        (:func:`analysis.factors.cross_section.size_factor`).
+
+        Rate-limited tickers (HTTP 429) are requested again after the same
+        exponential back-off as :meth:`fetch_prices`; every other failure is
+        recorded for its ticker and the batch carries on.
+        """
+        wanted = self._check_tickers(tickers)
+        first_ts, last_ts = window_bounds(start, end, source="yahoo")
+        first = EARLIEST_SHARES if first_ts is None else first_ts.date()
+        # get_shares_full stops at midnight of ``end`` in the exchange's timezone
+        last = None if last_ts is None else last_ts.date() + dt.timedelta(days=1)
+
+        delivered: dict[str, pd.Series] = {}
+        failed: dict[str, str] = {}
+        unreachable: dict[str, str] = {}
+        pending = wanted
+        attempt = 0
+        while True:
+            limited: dict[str, str] = {}
+            for ticker in pending:
+                status, value = self._shares_once(ticker, first, last)
+                if status == "ok":
+                    assert isinstance(value, pd.Series)
+                    counts = self._clean_shares(value, first_ts, last_ts)
+                    if counts.empty:
+                        failed[ticker] = (
+                            "Yahoo reported no share counts between "
+                            f"{fmt_date(first_ts, 'the start')} and {fmt_date(last_ts, 'today')}"
+                        )
+                    else:
+                        delivered[ticker] = counts
+                elif status == "limited":
+                    limited[ticker] = str(value)
+                elif status == "unreachable":
+                    unreachable[ticker] = str(value)
+                else:
+                    failed[ticker] = str(value)
+            if not limited or attempt >= self.max_retries:
+                break
+            self._sleep(min(self.retry_delay * 2**attempt, self.max_delay))
+            attempt += 1
+            pending = list(limited)
+
+        attempts = attempt + 1
+        for ticker in limited:
+            failed[ticker] = (
+                f"rate limited by Yahoo (HTTP 429) on {attempts} attempt(s); try again later"
+            )
+        for ticker, reason in unreachable.items():
+            failed[ticker] = f"could not reach Yahoo Finance ({reason})"
+
+        self._raise_if_source_failed(
+            wanted, limited, unreachable, [s.to_frame(t) for t, s in delivered.items()]
+        )
+
+        order = [t for t in wanted if t in delivered]
+        if order:
+            shares = pd.concat([delivered[t].rename(t) for t in order], axis=1, sort=True)
+        else:
+            shares = pd.DataFrame(index=pd.DatetimeIndex([], dtype="datetime64[ns]"))
+        shares.index = pd.DatetimeIndex(shares.index).as_unit("ns").rename("date")
+        return SharesBatch(
+            shares=shares.astype("float64"),
+            failed={t: failed[t] for t in wanted if t in failed},
+            source=self.name,
+        )
+
+    def _shares_once(
+        self, ticker: str, start: dt.date, end: dt.date | None
+    ) -> tuple[str, pd.Series | str]:
+        """One share-history request: ``(status, series or reason)``.
+
+        ``status`` is ``"ok"``, ``"limited"``, ``"unreachable"`` or ``"failed"``.
+        """
+        with _listen_to_yfinance() as report, warnings.catch_warnings():
+            warnings.filterwarnings("ignore", message="The inplace keyword", module="yfinance")
+            try:
+                series = self._shares_history(ticker, start, end)
+            except YFRateLimitError as exc:
+                return "limited", repr(exc)
+            except OSError as exc:  # curl_cffi and requests errors derive from OSError
+                return "unreachable", _one_line(repr(exc))
+            except (IndexError, KeyError, TypeError) as exc:
+                # yfinance 1.7 indexes result[0] unguarded: an empty or partial answer lands here
+                return "failed", (
+                    "Yahoo has no share count history for this ticker (its answer held none; "
+                    f"{type(exc).__name__}: {_one_line(str(exc)) or 'no detail'})"
+                )
+            except Exception as exc:  # one odd answer must not sink the other tickers
+                return "failed", (
+                    "Yahoo's share count answer could not be read "
+                    f"({type(exc).__name__}: {_one_line(str(exc)) or 'no detail'})"
+                )
+        if isinstance(series, pd.Series):
+            return "ok", series
+        said = [*report.tz_lookup.values(), *report.messages]
+        if any(_is_rate_limit(m) for m in said):
+            return "limited", next(m for m in said if _is_rate_limit(m))
+        transport = [m for m in said if _is_transport(m)]
+        if transport:
+            return "unreachable", _one_line(transport[0])
+        if series is None:
+            detail = f": {_one_line(report.messages[-1])}" if report.messages else ""
+            return "failed", f"Yahoo has no share count history for this ticker{detail}"
+        return "failed", f"expected a Series of share counts, got {type(series).__name__}"
+
+    @staticmethod
+    def _clean_shares(
+        series: pd.Series, first: pd.Timestamp | None, last: pd.Timestamp | None
+    ) -> pd.Series:
+        """Share counts by calendar date, last report of a day kept, within ``[first, last]``."""
+        index = pd.DatetimeIndex(series.index)
+        if index.tz is not None:
+            # yfinance localizes Yahoo's UTC midnights as exchange wall time; keep that date
+            index = index.tz_localize(None)
+        raw = pd.Series(series.to_numpy(), index=index.normalize())
+        values = pd.to_numeric(raw, errors="coerce").astype("float64")
+        values = values[values.notna() & (values > 0)]
+        # yfinance sorts by timestamp; a stable sort keeps Yahoo's order within a day
+        values = values.sort_index(kind="stable")
+        values = values[~values.index.duplicated(keep="last")]
+        if first is not None:
+            values = values[values.index >= first]
+        if last is not None:
+            values = values[values.index <= last]
+        return values
 
     def download_kwargs(self, start: dt.date | None, end: dt.date | None) -> dict[str, Any]:
         """Keyword arguments passed to ``yfinance.download`` for this date range.

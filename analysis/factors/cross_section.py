@@ -508,3 +508,82 @@ def _infer_frequency(index: pd.DatetimeIndex) -> Frequency:
         f"dates are a median {gap:.1f} day(s) apart, which is not daily, weekly or monthly; "
         "pass frequency="
     )
+
+
+SHARES_MAX_AGE = pd.Timedelta(days=400)
+"""Oldest share count :func:`size_factor` uses: about a year of quarterly reports plus slack."""
+
+
+def size_factor(
+    prices: pd.DataFrame, shares: pd.DataFrame, dates: pd.DatetimeIndex
+) -> pd.DataFrame:
+    """Log market capitalization at each rebalance date.
+
+    Parameters
+    ----------
+    prices
+        Wide prices (date x ticker), positive, NaN where a ticker has no price.
+    shares
+        Wide shares outstanding (date x ticker) on the dates they were
+        reported, positive, NaN where nothing was reported (e.g.
+        :attr:`analysis.data.yahoo.SharesBatch.shares`). Its dates need not
+        be those of ``prices``; tickers absent from it get NaN.
+    dates
+        Rebalance dates, sorted and present in ``prices.index``.
+
+    Returns
+    -------
+    DataFrame
+        Indexed by ``(date, ticker)``, one row per ticker with a price at the
+        date, one float column ``size``; NaN where the share count is unknown.
+
+    Raises
+    ------
+    DataError
+        A price or share count that is not positive and finite, unsorted or
+        duplicated dates or tickers, or a rebalance date not in ``prices``.
+
+    Notes
+    -----
+    ``size(t) = ln(P(t) * S_as_of(t))`` where ``P(t)`` is the price on the
+    rebalance date and ``S_as_of(t)`` the last share count reported at or
+    before ``t`` (a report dated after ``t`` is never used), provided it was
+    reported at most :data:`SHARES_MAX_AGE` (400 calendar days) before ``t``;
+    an older count is treated as missing rather than carried on for ever.
+
+    The capitalization uses the price series given. With Yahoo's adjusted
+    closes it is the current-share-basis value scaled by the dividend
+    adjustment factor, and a split between the share report and ``t`` moves
+    price and share count apart until the next report; both effects are
+    small next to the cross-sectional spread of log size.
+    """
+    px = _check_prices(prices, what="prices")
+    pos = _date_positions(px.index, dates)
+    counts = _check_wide(shares, what="shares")
+    if counts.index.tz is not None or px.index.tz is not None:
+        raise DataError(
+            "size_factor: prices and shares must have tz-naive dates (calendar dates of the "
+            f"exchange); got {px.index.tz} and {counts.index.tz}"
+        )
+    values = counts.to_numpy()
+    _first_bad(
+        counts, ~np.isnan(values) & ~(values > 0), what="shares", rule="share counts must be > 0"
+    )
+    _first_bad(counts, np.isinf(values), what="shares", rule="share counts must be finite")
+
+    stamps = pd.DatetimeIndex(px.index[pos])
+    at = px.iloc[pos].set_axis(stamps, axis=0)
+    as_of = pd.DataFrame(np.nan, index=stamps, columns=px.columns)
+    for ticker in px.columns.intersection(counts.columns):
+        reported = counts[ticker].dropna()
+        if reported.empty:
+            continue
+        when = pd.DatetimeIndex(reported.index)
+        rows = when.searchsorted(stamps, side="right") - 1
+        found = rows >= 0
+        latest = np.where(found, rows, 0)
+        fresh = found & ((stamps - when[latest]) <= SHARES_MAX_AGE)
+        as_of[ticker] = np.where(fresh, reported.to_numpy()[latest], np.nan)
+
+    size = np.log(at * as_of)
+    return _stack({"size": size}, at.notna())

@@ -25,3 +25,12 @@ __all__ = [
     "construct",
     "water_fill",
 ]
+
+from analysis.portfolio.optimize import (
+    OBJECTIVES,
+    OPTIMIZE_BINDING_COLUMNS,
+    Objective,
+    optimize,
+)
+
+__all__ += ["OBJECTIVES", "OPTIMIZE_BINDING_COLUMNS", "Objective", "optimize"]

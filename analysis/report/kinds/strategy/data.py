@@ -22,11 +22,12 @@ import pandas as pd
 from analysis.data import fetch_return_datasets, open_sources
 from analysis.data.base import ReturnSource
 from analysis.errors import DataError
-from analysis.report.kinds.strategy.params import StrategyParams
+from analysis.report.kinds.strategy.params import SIZE, StrategyParams
 from analysis.report.pipeline.snapshot import RunData
 
 RETURNS = "returns"
 BENCHMARK = "benchmark"
+SHARES = "shares"
 CHAR_PREFIX = "char_"
 
 
@@ -80,6 +81,16 @@ def fetch_run_data(
             f"'benchmark': {price_src.name} cannot deliver {params.benchmark} ({reason})"
         )
     failed = {t: batch.failed[t] for t in params.universe if t in batch.failed}
+    factors: dict[str, pd.DataFrame] = {}
+    if any(f.name == SIZE for f in params.factors):
+        fetch_shares = getattr(price_src, "fetch_shares", None)
+        if fetch_shares is None:
+            raise DataError(f"'factors': size needs shares history, which {price_src.name} lacks")
+        # shares reported up to 400 days before the first date still count (see size_factor)
+        first = None if start is None else start - pd.Timedelta(days=400)
+        shares = fetch_shares(list(params.universe), first, end)
+        factors[SHARES] = shares.shares
+        failed.update({t: f"no shares history: {r}" for t, r in shares.failed.items()})
     have = [t for t in params.universe if t in batch.prices]
     if len(have) < params.portfolio.quantiles:
         raise DataError(
@@ -87,7 +98,7 @@ def fetch_run_data(
             f"({'; '.join(f'{k}: {v}' for k, v in failed.items())}); "
             f"'portfolio.quantiles' needs at least {params.portfolio.quantiles}"
         )
-    return RunData(prices=batch.prices, failed=failed, source=price_src.name)
+    return RunData(prices=batch.prices, failed=failed, factors=factors, source=price_src.name)
 
 
 def _panel_data(
@@ -162,6 +173,8 @@ class Universe:
         The benchmark's simple returns on that calendar, or ``None``.
     characteristics
         Panel characteristics, ``{name: date x ticker}`` (empty for price runs).
+    shares
+        Shares outstanding on the dates Yahoo reported them (``size`` for Yahoo runs), or None.
     sectors
         Sector of each ticker, or ``None``.
     frequency
@@ -174,6 +187,7 @@ class Universe:
     characteristics: dict[str, pd.DataFrame]
     sectors: pd.Series | None
     frequency: str
+    shares: pd.DataFrame | None = None
 
 
 def universe(params: StrategyParams, data: RunData) -> Universe:
@@ -213,6 +227,7 @@ def universe(params: StrategyParams, data: RunData) -> Universe:
         characteristics={},
         sectors=None,
         frequency="daily",
+        shares=data.factors.get(SHARES),
     )
 
 

@@ -11,6 +11,8 @@ from analysis.report.pipeline.params import LaxDate, RunParams, Strict, Ticker, 
 StrategyModel = Literal["composite", "ridge", "lasso", "random_forest", "lightgbm", "mlp"]
 BUILTIN_FACTORS = ("momentum", "reversal", "volatility", "beta")
 """Price factors built from prices (or from a panel's returns) at each rebalance date."""
+SIZE = "size"
+"""Log market cap: a panel column, or price x shares from yfinance's shares history (yahoo)."""
 
 FactorName = Annotated[str, Field(pattern=r"^[A-Za-z_][A-Za-z0-9_]{0,39}$")]
 
@@ -78,7 +80,8 @@ class PortfolioSpec(Strict):
     type: Literal["long_short", "long_only"] = "long_short"
     quantiles: Annotated[int, Field(ge=2, le=20)] = 5
     top_k: Annotated[int, Field(ge=1, le=10_000)] | None = None
-    weighting: Literal["equal", "score", "inverse_volatility"] = "equal"
+    weighting: Literal["equal", "score", "inverse_volatility", "min_variance"] = "equal"
+    lookback: Annotated[int, Field(ge=10, le=5000)] = 252
     min_weight: Annotated[float, Field(ge=0, le=1, strict=False)] = 0.0
     max_weight: Annotated[float, Field(gt=0, le=1, strict=False)] | None = None
     max_turnover: Annotated[float, Field(gt=0, le=4, strict=False)] | None = None
@@ -159,11 +162,16 @@ class StrategyParams(RunParams):
         if self.universe is None and not has_panel:
             raise ValueError("'universe' is required unless the data is a panel (data.panel)")
         if not has_panel:
-            custom = [n for n in names if n not in BUILTIN_FACTORS]
+            custom = [
+                n
+                for n in names
+                if n not in BUILTIN_FACTORS and not (n == SIZE and self.data.source == "yahoo")
+            ]
             if custom:
                 raise ValueError(
                     f"'factors': {custom} are not built-in price factors "
-                    f"({', '.join(BUILTIN_FACTORS)}); other factors come from a panel's columns"
+                    f"({', '.join(BUILTIN_FACTORS)}; size with source yahoo); other factors "
+                    "come from a panel's columns"
                 )
         if self.preprocess.neutralize == "sector" and not has_panel:
             raise ValueError("'preprocess.neutralize': sector needs a panel with a 'sector' column")

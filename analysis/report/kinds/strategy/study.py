@@ -27,14 +27,15 @@ from analysis.factors.cross_section import (
     forward_returns_from_returns,
     price_factors,
     rebalance_dates,
+    size_factor,
     transform_label,
 )
 from analysis.factors.preprocess import Preprocessed, preprocess
 from analysis.factors.returns import PERIODS_PER_YEAR
 from analysis.forecasting.panel import PanelResult, PanelWalkForward, walk_forward_panel
-from analysis.portfolio import Portfolio, construct
+from analysis.portfolio import Portfolio, construct, optimize
 from analysis.report.kinds.strategy.data import Universe, universe
-from analysis.report.kinds.strategy.params import BUILTIN_FACTORS, StrategyParams
+from analysis.report.kinds.strategy.params import BUILTIN_FACTORS, SIZE, StrategyParams
 from analysis.report.pipeline.params import read_params
 from analysis.report.pipeline.snapshot import RunData
 from analysis.signals import (
@@ -117,6 +118,9 @@ def factor_matrix(run: Run) -> FactorMatrix:
             )
         )
     for name in [f for f in wanted if f not in BUILTIN_FACTORS]:
+        if name == SIZE and u.shares is not None:
+            parts.append(size_factor(u.prices, u.shares, dates))
+            continue
         wide = u.characteristics[name].reindex(index=dates)
         parts.append(wide.stack(future_stack=True).rename(name).to_frame())
     raw = pd.concat(parts, axis=1)[wanted]
@@ -248,6 +252,20 @@ def build_books(fm: FactorMatrix, scores: Scores) -> Books:
     cols: dict[str, pd.Series] = {}
     portfolios = {}
     for name, r in scores.results.items():
+        if pf.weighting == "min_variance":
+            portfolios[name] = optimize(
+                r.scores.dropna(),
+                u.returns,
+                type=pf.type,
+                quantiles=pf.quantiles,
+                top_k=pf.top_k,
+                lookback=pf.lookback,
+                min_obs=max(2, pf.lookback // 2),
+                max_weight=pf.max_weight,
+            )
+            bt = _run(portfolios[name].weights, u, p.cost_bps)
+            _collect(cols, name, bt)
+            continue
         port = construct(
             r.scores.dropna(),
             type=pf.type,
@@ -260,12 +278,7 @@ def build_books(fm: FactorMatrix, scores: Scores) -> Books:
             max_turnover=pf.max_turnover,
         )
         portfolios[name] = port
-        bt = _run(port.weights, u, p.cost_bps)
-        cols[f"{name}:gross"] = bt["gross_return"]
-        cols[f"{name}:net"] = bt["net_return"]
-        cols[f"{name}:turnover"] = bt["turnover"]
-        cols[f"{name}:net_exposure"] = bt["net_exposure"]
-        cols[f"{name}:n_names"] = bt["n_names"]
+        _collect(cols, name, _run(port.weights, u, p.cost_bps))
     first = next(iter(portfolios.values())).weights
     ew = first.notna() | (first == 0)
     universe_w = pd.DataFrame(1.0, index=first.index, columns=u.returns.columns)
@@ -278,6 +291,14 @@ def build_books(fm: FactorMatrix, scores: Scores) -> Books:
     if u.benchmark is not None:
         frame[BENCHMARK] = u.benchmark.reindex(frame.index)
     return Books(portfolios, frame, book_metrics(fm, frame, list(portfolios)))
+
+
+def _collect(cols: dict[str, pd.Series], name: str, bt: pd.DataFrame) -> None:
+    cols[f"{name}:gross"] = bt["gross_return"]
+    cols[f"{name}:net"] = bt["net_return"]
+    cols[f"{name}:turnover"] = bt["turnover"]
+    cols[f"{name}:net_exposure"] = bt["net_exposure"]
+    cols[f"{name}:n_names"] = bt["n_names"]
 
 
 def _run(weights: pd.DataFrame, u: Universe, cost_bps: float) -> pd.DataFrame:
