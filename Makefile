@@ -45,6 +45,8 @@ test: $(STAMP) system-deps lint typecheck
 bench: $(STAMP)
 	$(BIN)/python bench/rolling_betas.py
 	$(BIN)/python bench/report_pipeline.py
+	$(BIN)/python bench/forecast.py
+	$(BIN)/python bench/strategy.py
 	$(BIN)/python bench/scale.py
 
 clean:

@@ -82,6 +82,7 @@ def fetch_run_data(
         )
     failed = {t: batch.failed[t] for t in params.universe if t in batch.failed}
     factors: dict[str, pd.DataFrame] = {}
+    shares_failed: dict[str, str] = {}
     if any(f.name == SIZE for f in params.factors):
         fetch_shares = getattr(price_src, "fetch_shares", None)
         if fetch_shares is None:
@@ -89,8 +90,14 @@ def fetch_run_data(
         # shares reported up to 400 days before the first date still count (see size_factor)
         first = None if start is None else start - pd.Timedelta(days=400)
         shares = fetch_shares(list(params.universe), first, end)
+        if shares.shares.empty or not shares.shares.notna().any().any():
+            reasons = "; ".join(f"{t}: {r}" for t, r in list(shares.failed.items())[:5])
+            raise DataError(
+                f"'factors': size needs shares outstanding, and {price_src.name} has no shares "
+                f"history for any name of 'universe' ({reasons})"
+            )
         factors[SHARES] = shares.shares
-        failed.update({t: f"no shares history: {r}" for t, r in shares.failed.items()})
+        shares_failed = {t: str(r) for t, r in shares.failed.items()}
     have = [t for t in params.universe if t in batch.prices]
     if len(have) < params.portfolio.quantiles:
         raise DataError(
@@ -98,7 +105,14 @@ def fetch_run_data(
             f"({'; '.join(f'{k}: {v}' for k, v in failed.items())}); "
             f"'portfolio.quantiles' needs at least {params.portfolio.quantiles}"
         )
-    return RunData(prices=batch.prices, failed=failed, factors=factors, source=price_src.name)
+    attributes = {"shares_failed": shares_failed} if shares_failed else {}
+    return RunData(
+        prices=batch.prices,
+        failed=failed,
+        factors=factors,
+        source=price_src.name,
+        attributes=attributes,
+    )
 
 
 def _panel_data(

@@ -78,6 +78,16 @@ __all__ = [
 Display = Markdown | Table | Figure
 
 
+def _figure(build: Callable[[], charts.Chart], *, key: str) -> list[Figure | Markdown]:
+    """A chart and its caption; a chart with nothing to draw (too short a backtest for a
+    rolling window, say) becomes a note instead of failing the whole tear sheet."""
+    try:
+        chart = build()
+    except charts.ChartError as exc:
+        return [Markdown(f"*Chart not drawn: {md_escape(exc)}*")]
+    return figure_with_caption(chart, key=key)
+
+
 def _fmt(digits: int) -> Callable[[Any], str]:
     return lambda v: "—" if pd.isna(v) else f"{v:.{digits}f}"
 
@@ -149,7 +159,7 @@ def factors_section(fm: FactorMatrix) -> list[Display]:
     cover = pd.DataFrame(
         {
             "Factor": raw.columns,
-            "Observations": [int(raw[c].notna().sum()) for c in raw.columns],
+            "Observations": pd.array([int(raw[c].notna().sum()) for c in raw.columns], "Int64"),
             "Missing (raw)": [float(raw[c].isna().mean()) for c in raw.columns],
             "Filled": [int(fm.processed.filled.get(c, 0)) for c in raw.columns],
         }
@@ -163,8 +173,10 @@ def factors_section(fm: FactorMatrix) -> list[Display]:
     ]
     desc = describe_distribution(raw).reset_index(names="Factor")
     out.append(Table(desc, caption="Raw factor distributions (all dates and names)"))
-    out += figure_with_caption(
-        charts.factor_distribution_chart(raw, X, title="Factors before and after preprocessing"),
+    out += _figure(
+        lambda: charts.factor_distribution_chart(
+            raw, X, title="Factors before and after preprocessing"
+        ),
         key="m1",
     )
     if fm.processed.dropped_dates:
@@ -174,8 +186,8 @@ def factors_section(fm: FactorMatrix) -> list[Display]:
         )
         out.append(Markdown(f"**Dates skipped** ({len(fm.processed.dropped_dates)}):\n\n{lines}"))
     corr = factor_correlation(X)
-    out += figure_with_caption(
-        charts.correlation_matrix_heatmap(
+    out += _figure(
+        lambda: charts.correlation_matrix_heatmap(
             corr, title="Factor rank correlations (average over dates)"
         ),
         key="m1",
@@ -234,11 +246,13 @@ def signal_section(fm: FactorMatrix, scores: Scores, quality: SignalQuality) -> 
     ic = quality.ic
     model = scores.model
     own = ic[ic["model"] == model].set_index("date")[["ic", "rank_ic"]]
-    out += figure_with_caption(
-        charts.ic_chart(own, title=f"{model}: IC and Rank IC per rebalance date"), key=model
+    out += _figure(
+        lambda: charts.ic_chart(own, title=f"{model}: IC and Rank IC per rebalance date"), key=model
     )
-    out += figure_with_caption(
-        charts.ic_heatmap(ic_by_month(own["rank_ic"]), title=f"{model}: mean Rank IC by month"),
+    out += _figure(
+        lambda: charts.ic_heatmap(
+            ic_by_month(own["rank_ic"]), title=f"{model}: mean Rank IC by month"
+        ),
         key=model,
     )
     horizons = forward_returns_by_horizon(
@@ -253,15 +267,15 @@ def signal_section(fm: FactorMatrix, scores: Scores, quality: SignalQuality) -> 
             for k, r in scores.results.items()
         }
     )
-    out += figure_with_caption(
-        charts.ic_decay_chart(
+    out += _figure(
+        lambda: charts.ic_decay_chart(
             decay, title="Rank IC decay: the score against the return h periods ahead"
         ),
         key=model,
     )
     q = fm.params.portfolio.quantiles
-    out += figure_with_caption(
-        charts.quantile_returns_chart(
+    out += _figure(
+        lambda: charts.quantile_returns_chart(
             {k: v for k, v in quality.quantile_means.items()},
             title="Mean next-period return by score quantile",
         ),
@@ -272,8 +286,8 @@ def signal_section(fm: FactorMatrix, scores: Scores, quality: SignalQuality) -> 
     ok = y.notna()
     quant = quantize(s[ok], quantiles=q)
     per_date = quantile_returns_by_date(quant, y[ok])
-    out += figure_with_caption(
-        charts.cumulative_quantile_chart(
+    out += _figure(
+        lambda: charts.cumulative_quantile_chart(
             cumulative_quantile_returns(per_date),
             title=f"{model}: growth of 1 in each score quantile (equal weights, no cost)",
         ),
@@ -352,8 +366,10 @@ def portfolio_section(fm: FactorMatrix, books: Books, model: str) -> list[Displa
     r = books.returns
     exp = pd.DataFrame({"net exposure": r[f"{model}:net_exposure"]})
     names = pd.DataFrame({"names held": r[f"{model}:n_names"]})
-    out += figure_with_caption(
-        charts.exposure_names_chart(exp, names, title=f"{model}: net exposure and names held"),
+    out += _figure(
+        lambda: charts.exposure_names_chart(
+            exp, names, title=f"{model}: net exposure and names held"
+        ),
         key=model,
     )
     return out
@@ -400,22 +416,24 @@ def backtest_section(fm: FactorMatrix, books: Books, model: str) -> list[Display
         lines["benchmark"] = r[BENCHMARK]
     frame = pd.DataFrame(lines).dropna(how="all").fillna(0.0)
     w = frame.apply(wealth_index)
-    out += figure_with_caption(
-        charts.equity_curve_chart(w, title="Growth of 1", log=bool((w > 0).all().all())),
+    out += _figure(
+        lambda: charts.equity_curve_chart(w, title="Growth of 1", log=bool((w > 0).all().all())),
         key=model,
     )
-    out += figure_with_caption(
-        charts.drawdown_chart(frame.apply(drawdown_series), title="Drawdowns"), key=model
+    out += _figure(
+        lambda: charts.drawdown_chart(frame.apply(drawdown_series), title="Drawdowns"), key=model
     )
     P = fm.periods_per_year
     window = P  # twelve months of returns
     rs = pd.DataFrame({k: rolling_sharpe(v, window, periods_per_year=P) for k, v in frame.items()})
-    out += figure_with_caption(
-        charts.rolling_sharpe_chart(rs, window_label="12 months", title="Rolling 12-month Sharpe"),
+    out += _figure(
+        lambda: charts.rolling_sharpe_chart(
+            rs, window_label="12 months", title="Rolling 12-month Sharpe"
+        ),
         key=model,
     )
-    out += figure_with_caption(
-        charts.monthly_returns_heatmap(
+    out += _figure(
+        lambda: charts.monthly_returns_heatmap(
             monthly_returns_table(r[f"{model}:net"].dropna()),
             title=f"{model}: monthly net returns",
         ),
@@ -437,15 +455,15 @@ def analysis_section(
     imp = scores.results[model].importance
     if imp is not None and len(imp):
         method = str(imp["method"].iloc[0])
-        out += figure_with_caption(
-            charts.importance_chart(
+        out += _figure(
+            lambda: charts.importance_chart(
                 imp, title=f"{model}: feature importance at each refit", method=method
             ),
             key=model,
         )
     exposures = exposure_over_time(books.portfolios[model].weights, fm.X)
-    out += figure_with_caption(
-        charts.factor_exposure_chart(
+    out += _figure(
+        lambda: charts.factor_exposure_chart(
             exposures, title=f"{model}: the book's factor exposures (Σ w·z)"
         ),
         key=model,
@@ -473,8 +491,8 @@ def analysis_section(
         )
     )
     growth = (1 + spreads.fillna(0.0)).cumprod()
-    out += figure_with_caption(
-        charts.factor_spread_chart(
+    out += _figure(
+        lambda: charts.factor_spread_chart(
             growth, title="Each factor's top-minus-bottom quantile: growth of 1"
         ),
         key=model,
