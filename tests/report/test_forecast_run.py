@@ -210,13 +210,15 @@ def test_strategy_returns_follow_from_the_forecasts(run: tuple[ForecastParams, P
     for model in ("ridge", "lasso"):
         pred = f.loc[model, "prediction"]
         actual = f.loc[model, "actual"]
-        w = np.sign(pred) if rule == "binary" else (pred > 0).astype(float)
         got = s[(s["model"] == model) & (s["sizing"] == rule)].set_index("date")
-        np.testing.assert_array_equal(got["position"], w.to_numpy())
         if p.risk_free:
             rf = rf_series.reindex(pd.to_datetime(got.index)).to_numpy()
-        gross = w * np.expm1(actual) + (1 - w) * rf
-        turnover = np.abs(np.diff(np.concatenate([[0.0], w.to_numpy()])))
+        # with a risk-free rate the rules bet on the forecast in excess of cash
+        excess = pred.to_numpy() - np.log1p(rf)
+        w = np.sign(excess) if rule == "binary" else (excess > 0).astype(float)
+        np.testing.assert_array_equal(got["position"], w)
+        gross = w * np.expm1(actual.to_numpy()) + (1 - w) * rf
+        turnover = np.abs(np.diff(np.concatenate([[0.0], w])))
         # both sides come from 10-significant-digit CSV values (actuals ~1e-2: 1e-12 absolute)
         np.testing.assert_allclose(got["gross_return"], gross, rtol=1e-8, atol=2e-12)
         np.testing.assert_allclose(got["net_return"], gross - c * turnover, rtol=1e-8, atol=2e-12)

@@ -43,7 +43,7 @@ def test_strategy_sample_values() -> None:
     p = load_params(ROOT / "params" / "strategy_sample.yml")
     assert isinstance(p, StrategyParams)
     assert p.units == ["composite", "ridge", "lasso", "random_forest", "lightgbm", "mlp"]
-    assert p.factor_signs == {"momentum": 1, "reversal": 1, "volatility": -1, "beta": -1}
+    assert p.factor_signs == {"momentum": 1, "reversal": -1, "volatility": -1, "beta": -1}
     assert len(p.universe or []) == 20 and p.benchmark == "^GSPC"
     assert p.portfolio.type == "long_short" and p.walk_forward.min_train == 36
 

@@ -241,7 +241,7 @@ def _markov_table(study: Study) -> Table:
     )
     return Table(
         frame,
-        caption="Two-regime Markov switching model (switching variance), refitted on "
+        caption="Two-regime Markov switching model (switching mean and variance), refitted on "
         f"training rows every {study.params.regimes.markov_refit_every} refits; "
         "filtered probabilities only",
         formats={

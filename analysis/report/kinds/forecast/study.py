@@ -132,8 +132,15 @@ def prepare(run: Run, target: str) -> Study:
     if target not in returns:
         raise UnknownTickerError(f"{run.data.source}: {target}: no returns in the run's data")
     y = returns[target].dropna().rename(target)
-    features = returns[list(p.features)].reindex(y.index)
     rows = build_rows(y, returns[list(p.features)], p.lags)
+    # the correlation geometry needs every feature in each window: a feature that starts
+    # late (XLC in 2018) would leave the coupling index and the absorption ratio undefined
+    # until it has a full window, so the geometry uses the features present from the start
+    start = rows.y.index[0]
+    present = [
+        f for f in p.features if all(rows.first_valid[f"{f}_l{lag}"] <= start for lag in p.lags)
+    ]
+    features = returns[present].reindex(y.index)
     wf = p.walk_forward
     splitter = WalkForward(
         min_train=wf.min_train,
@@ -151,7 +158,7 @@ def prepare(run: Run, target: str) -> Study:
         ar_window=rg.ar_window,
         ar_short=rg.ar_short,
         ar_long=rg.ar_long,
-        pairs=[(a, b) for a, b in rg.pairs],
+        pairs=[(a, b) for a, b in rg.pairs if {a, b} <= set(present)],
     )
     markov = None
     if rg.markov:
@@ -360,13 +367,17 @@ def backtest(study: Study, models: Mapping[str, ModelRun]) -> Strategies:
     pieces = []
     forecasts: dict[str, pd.DataFrame] = {k: r.predictions for k, r in ok.items()}
     forecasts[HIST_MEAN] = base.assign(prediction=base["benchmark"])
+    # the positions bet on the forecast return in excess of cash: with a risk-free rate the
+    # sign, long-only and mean-variance rules use yhat - ln(1 + rf) (with rf = 0, yhat itself)
+    cash = np.log1p(rf)
     for model, pred in forecasts.items():
         for rule in p.sizing:
             if model == HIST_MEAN and rule == "quartile":
                 continue
+            signal = pred["prediction"] if rule == "quartile" else pred["prediction"] - cash
             w = size(
                 rule,
-                pred["prediction"],
+                signal,
                 variance=pred["train_variance"],
                 thresholds=pred[["q25", "q50", "q75"]],
                 gamma=p.proportional.gamma,

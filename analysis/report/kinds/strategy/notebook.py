@@ -284,7 +284,7 @@ def signal_section(fm: FactorMatrix, scores: Scores, quality: SignalQuality) -> 
     s = scores.results[model].scores.dropna()
     y = fm.forward.reindex(s.index)
     ok = y.notna()
-    quant = quantize(s[ok], quantiles=q)
+    quant = quantize(s[ok].groupby(level="date").rank(method="first"), quantiles=q)
     per_date = quantile_returns_by_date(quant, y[ok])
     out += _figure(
         lambda: charts.cumulative_quantile_chart(
@@ -485,8 +485,9 @@ def analysis_section(
                     "t_stat": "t",
                 }
             ),
-            caption="Factor premia: Fama–MacBeth (Newey–West) and each factor's own "
-            "top-minus-bottom quantile return, per rebalance period",
+            caption="Factor premia over every rebalance date (descriptive, full sample, not out "
+            "of sample): Fama–MacBeth (Newey–West) and each factor's own top-minus-bottom "
+            "quantile return, per rebalance period",
             formats={"Estimate": _fmt(4), "Std. error": _fmt(4), "t": _fmt(2)},
         )
     )

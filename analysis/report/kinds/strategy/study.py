@@ -220,7 +220,9 @@ def signal_quality(fm: FactorMatrix, scores: Scores) -> SignalQuality:
                 }
             )
         )
-        quant = quantize(s, quantiles=q)
+        # ties broken by order, as the portfolio construction breaks them (a tied bucket
+        # edge would otherwise make the quantiles undefined on that date)
+        quant = quantize(s.groupby(level="date").rank(method="first"), quantiles=q)
         means[name] = quantile_returns(quant, y)
         per_date = quantile_returns_by_date(quant, y)
         spreads[name] = spread(per_date, q, 1)
@@ -280,11 +282,9 @@ def build_books(fm: FactorMatrix, scores: Scores) -> Books:
         portfolios[name] = port
         _collect(cols, name, _run(port.weights, u, p.cost_bps))
     first = next(iter(portfolios.values())).weights
-    ew = first.notna() | (first == 0)
     universe_w = pd.DataFrame(1.0, index=first.index, columns=u.returns.columns)
     universe_w = universe_w.where(u.prices.reindex(first.index).notna(), 0.0)
     universe_w = universe_w.div(universe_w.sum(axis=1), axis=0)
-    del ew
     ref = _run(universe_w, u, 0.0)
     cols[EQUAL_WEIGHT] = ref["gross_return"]
     frame = pd.DataFrame(cols)
