@@ -65,6 +65,7 @@ SHARES_LOOKBACK = pd.Timedelta(days=400)
 LEG_ABS = 1e-9
 """Weights are equal leg shares written with 10 significant digits: legs sum to 1 within ~1e-10."""
 
+
 @dataclass(frozen=True)
 class Done:
     """One replayed run: its summary (or the error it raised), the replay's requests, the folder."""
