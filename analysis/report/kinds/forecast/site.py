@@ -52,6 +52,7 @@ def summary_rows(site: SiteInputs) -> list[dict[str, Any]]:
                     & (m_t["metric"] == "net_max_drawdown")
                 ]["value"]
                 mdd = float(mm.iloc[0]) if len(mm) else None
+            never = o is not None and o.error == "not run yet"  # e.g. left out by --only
             status = o.components.get(model, "ok") if o and o.status != "failed" else None
             ok = o is not None and o.status != "failed" and status in ("ok", None)
             reason = "" if ok or o is None else (status or o.error or "failed")
@@ -65,9 +66,11 @@ def summary_rows(site: SiteInputs) -> list[dict[str, Any]]:
                     "sharpe": Cell.num(sharpe, ".2f"),
                     "sizing": best_sizing or "—",
                     "mdd": Cell.num(mdd, ".1%"),
-                    "status": "ok" if ok else f"failed: {reason}".rstrip(": "),
-                    "status_class": "ok" if ok else "failed",
-                    "page": f"reports/{slug}.html",
+                    "status": "ok"
+                    if ok
+                    else ("not run" if never else f"failed: {reason}".rstrip(": ")),
+                    "status_class": "ok" if ok else ("notrun" if never else "failed"),
+                    "page": None if never else f"reports/{slug}.html",
                     "pdf": f"reports/{slug}.pdf" if slug in site.pdf_slugs else None,
                 }
             )

@@ -55,6 +55,7 @@ def summary_rows(site: SiteInputs) -> list[dict[str, Any]]:
         ok = o is not None and o.status in ("ok", "skipped")
         slug = p.slugs[model]
         reason = "" if ok or o is None else (o.error or o.status)
+        never = o is not None and o.error == "not run yet"  # e.g. left out by --only
         rows.append(
             {
                 "model": model,
@@ -65,9 +66,11 @@ def summary_rows(site: SiteInputs) -> list[dict[str, Any]]:
                 "sharpe": Cell.num(net.get("sharpe"), ".2f"),
                 "mdd": Cell.num(net.get("max_drawdown"), ".1%"),
                 "turnover": Cell.num(net.get("turnover"), ".1f"),
-                "status": "ok" if ok else f"{o.status if o else 'failed'}: {reason}",
-                "status_class": "ok" if ok else "failed",
-                "page": f"reports/{slug}.html",
+                "status": "ok"
+                if ok
+                else ("not run" if never else f"{o.status if o else 'failed'}: {reason}"),
+                "status_class": "ok" if ok else ("notrun" if never else "failed"),
+                "page": None if never else f"reports/{slug}.html",
                 "pdf": f"reports/{slug}.pdf" if slug in site.pdf_slugs else None,
             }
         )
