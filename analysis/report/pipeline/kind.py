@@ -10,6 +10,7 @@ its sections of the site's index and methodology pages.
 
 from __future__ import annotations
 
+import importlib
 from abc import ABC, abstractmethod
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -106,18 +107,28 @@ class ReportKind(ABC):
         """Files besides the contract tables for ``site/downloads`` (``{name: bytes}``)."""
         return {}
 
-    @abstractmethod
+    site_module: ClassVar[str] = ""
+    """The kind's site module: ``index_facts(site)``, ``index_section(site)``,
+    ``methodology_markdown(site)`` and ``licence_lines(site)``, which the four methods below
+    call (imported when the site is built, so a notebook never loads it)."""
+
+    def _site(self) -> Any:
+        if not self.site_module:
+            raise NotImplementedError(f"kind {self.name!r} declares no site_module")
+        return importlib.import_module(self.site_module)
+
     def index_facts(self, site: SiteInputs) -> list[tuple[str, str]]:
         """``(label, text)`` lines describing the run at the top of the index page."""
+        return list(self._site().index_facts(site))
 
-    @abstractmethod
     def index_section(self, site: SiteInputs) -> str:
         """The kind's part of the index page: an HTML fragment (values escaped)."""
+        return str(self._site().index_section(site))
 
-    @abstractmethod
     def methodology(self, site: SiteInputs) -> str:
         """The kind's part of the methodology page: pandoc Markdown with TeX math."""
+        return str(self._site().methodology_markdown(site))
 
-    @abstractmethod
     def licences(self, site: SiteInputs) -> list[str]:
         """Where each series comes from and under which licence (Markdown lines)."""
+        return list(self._site().licence_lines(site))

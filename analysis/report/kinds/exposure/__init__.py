@@ -16,7 +16,7 @@ import pandas as pd
 from analysis.report.kinds.exposure.params import ExposureParams
 from analysis.report.pipeline.kind import ReportKind
 from analysis.report.pipeline.paths import RunPaths
-from analysis.report.pipeline.site import SiteInputs, zip_folder
+from analysis.report.pipeline.site import zip_folder
 from analysis.report.pipeline.snapshot import RunData
 from analysis.report.pipeline.tables import ContractTable, write_components, write_csv
 
@@ -66,6 +66,7 @@ class ExposureKind(ReportKind):
         ),
     )
     preload = ("analysis.report.kinds.exposure.notebook", "statsmodels.api")
+    site_module = "analysis.report.kinds.exposure.site"
 
     def fetch(self, params: Any, *, cache_dir: Path | None, refresh: bool) -> RunData:
         from analysis.report.kinds.exposure.data import fetch_run_data
@@ -110,23 +111,3 @@ class ExposureKind(ReportKind):
 
     def extra_downloads(self, paths: RunPaths) -> dict[str, bytes]:
         return {"rolling.zip": zip_folder(paths.root / "rolling", "rolling")}
-
-    def index_facts(self, site: SiteInputs) -> list[tuple[str, str]]:
-        from analysis.report.kinds.exposure import site as s
-
-        return s.index_facts(site)
-
-    def index_section(self, site: SiteInputs) -> str:
-        from analysis.report.kinds.exposure import site as s
-
-        return s.index_section(site)
-
-    def methodology(self, site: SiteInputs) -> str:
-        from analysis.report.kinds.exposure import site as s
-
-        return s.methodology_markdown(site.params, site.data, site.date)
-
-    def licences(self, site: SiteInputs) -> list[str]:
-        from analysis.report.kinds.exposure import site as s
-
-        return s.licence_lines(site.params, site.data)

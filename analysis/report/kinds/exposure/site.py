@@ -11,7 +11,6 @@ from analysis import charts
 from analysis.report.kinds.exposure.params import ExposureParams
 from analysis.report.pipeline.display import Cell, figure_html, md_escape
 from analysis.report.pipeline.site import SiteInputs, env
-from analysis.report.pipeline.snapshot import RunData
 from analysis.report.pipeline.state import UnitOutcome
 
 
@@ -86,8 +85,10 @@ def heatmap_charts(params: ExposureParams, exposures: pd.DataFrame) -> list[char
     return out
 
 
-def licence_lines(params: ExposureParams, data: RunData) -> list[str]:
+def licence_lines(site: SiteInputs) -> list[str]:
     """Where each series comes from and under which licence (Markdown, escaped)."""
+    params, data = site.params, site.data
+    assert isinstance(params, ExposureParams)
     lines: list[str] = []
     if data.source == "sample":
         from analysis.data.sample.catalog import WHEELS, price_group
@@ -138,8 +139,10 @@ def licence_lines(params: ExposureParams, data: RunData) -> list[str]:
     return lines
 
 
-def methodology_markdown(params: ExposureParams, data: RunData, date: str) -> str:
+def methodology_markdown(site: SiteInputs) -> str:
     """The kind's part of the methodology page (Pandoc Markdown with TeX math)."""
+    params, data, date = site.params, site.data, site.date
+    assert isinstance(params, ExposureParams)
     models = [
         {
             "label": md_escape(m.definition.label),

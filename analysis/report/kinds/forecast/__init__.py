@@ -15,7 +15,6 @@ from typing import Any
 
 from analysis.report.kinds.forecast.params import ForecastParams
 from analysis.report.pipeline.kind import ReportKind
-from analysis.report.pipeline.site import SiteInputs
 from analysis.report.pipeline.snapshot import RunData
 from analysis.report.pipeline.tables import ContractTable
 
@@ -68,6 +67,7 @@ class ForecastKind(ReportKind):
     )
     unit_noun = "target"
     tables = TABLES
+    site_module = "analysis.report.kinds.forecast.site"
     preload = ("analysis.report.kinds.forecast.notebook", "sklearn.linear_model")
 
     def fetch(self, params: Any, *, cache_dir: Path | None, refresh: bool) -> RunData:
@@ -89,23 +89,3 @@ class ForecastKind(ReportKind):
 
     def notebook_parameters(self, params: Any, unit: str) -> dict[str, Any]:
         return {"target": unit}
-
-    def index_facts(self, site: SiteInputs) -> list[tuple[str, str]]:
-        from analysis.report.kinds.forecast import site as s
-
-        return s.index_facts(site)
-
-    def index_section(self, site: SiteInputs) -> str:
-        from analysis.report.kinds.forecast import site as s
-
-        return s.index_section(site)
-
-    def methodology(self, site: SiteInputs) -> str:
-        from analysis.report.kinds.forecast import site as s
-
-        return s.methodology_markdown(site)
-
-    def licences(self, site: SiteInputs) -> list[str]:
-        from analysis.report.kinds.forecast import site as s
-
-        return s.licence_lines(site)

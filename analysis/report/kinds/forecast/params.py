@@ -6,7 +6,7 @@ from typing import Annotated, Any, Literal, cast
 
 from pydantic import Field, field_validator, model_validator
 
-from analysis.data.base import Frequency
+from analysis.data.base import RETURN_DATASETS, Frequency, ReturnDataset
 from analysis.report.pipeline.params import (
     TICKER_PATTERN,
     LaxDate,
@@ -17,7 +17,7 @@ from analysis.report.pipeline.params import (
 
 ModelName = Literal["ols", "ridge", "lasso", "elasticnet"]
 SizingName = Literal["binary", "binary_long", "proportional", "quartile"]
-DatasetName = Literal["ff3", "mom", "ind12"]
+DatasetName = ReturnDataset
 
 SERIES_PATTERN = TICKER_PATTERN
 """Targets and features: a price symbol (``SPY``, ``^NSEI``) or a dataset column (``NoDur``);
@@ -26,25 +26,8 @@ a name that is not a column of the listed ``datasets`` is looked up as a price s
 Series = Annotated[str, Field(pattern=SERIES_PATTERN)]
 PositiveFloat = Annotated[float, Field(gt=0, strict=False)]
 
-#: the columns each return dataset provides (see analysis.report.kinds.forecast.data)
-DATASET_COLUMNS: dict[str, tuple[str, ...]] = {
-    "ff3": ("Mkt", "Mkt-RF", "SMB", "HML", "RF"),
-    "mom": ("Mom",),
-    "ind12": (
-        "NoDur",
-        "Durbl",
-        "Manuf",
-        "Enrgy",
-        "Chems",
-        "BusEq",
-        "Telcm",
-        "Utils",
-        "Shops",
-        "Hlth",
-        "Money",
-        "Other",
-    ),
-}
+DATASET_COLUMNS = RETURN_DATASETS
+"""The columns each return dataset provides (``Mkt`` = ``Mkt-RF`` + ``RF`` is derived)."""
 
 
 class ModelEntry(Strict):

@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from analysis.report.kinds.strategy.params import StrategyParams
-from analysis.report.pipeline.kind import ReportKind, SiteInputs
+from analysis.report.pipeline.kind import ReportKind
 from analysis.report.pipeline.snapshot import RunData
 from analysis.report.pipeline.tables import ContractTable
 
@@ -61,6 +61,7 @@ class StrategyKind(ReportKind):
     description = "cross-sectional factor strategy: factors, model scores, portfolio, backtest"
     unit_noun = "model"
     tables = TABLES
+    site_module = "analysis.report.kinds.strategy.site"
     preload = ("analysis.report.kinds.strategy.notebook", "lightgbm", "sklearn.ensemble")
 
     def fetch(self, params: Any, *, cache_dir: Path | None, refresh: bool) -> RunData:
@@ -82,23 +83,3 @@ class StrategyKind(ReportKind):
 
     def notebook_parameters(self, params: Any, unit: str) -> dict[str, Any]:
         return {"model": unit}
-
-    def index_facts(self, site: SiteInputs) -> list[tuple[str, str]]:
-        from analysis.report.kinds.strategy import site as s
-
-        return s.index_facts(site)
-
-    def index_section(self, site: SiteInputs) -> str:
-        from analysis.report.kinds.strategy import site as s
-
-        return s.index_section(site)
-
-    def methodology(self, site: SiteInputs) -> str:
-        from analysis.report.kinds.strategy import site as s
-
-        return s.methodology_markdown(site)
-
-    def licences(self, site: SiteInputs) -> list[str]:
-        from analysis.report.kinds.strategy import site as s
-
-        return s.licence_lines(site)
