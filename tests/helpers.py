@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 import pandas as pd
 
@@ -56,3 +58,31 @@ def require_tool(name: str) -> str:
     if os.environ.get("CI"):
         pytest.fail(f"{msg}; CI must install it")
     pytest.skip(msg)
+
+
+def watch_page(page: Any) -> list[str]:
+    """Collect a Playwright page's problems: console errors and warnings, page errors,
+    failed requests and any request that leaves the local files (the site must work offline).
+
+    Returns the list the listeners append to; a test asserts it stays empty.
+    """
+    problems: list[str] = []
+    page.on(
+        "console",
+        lambda m: (
+            problems.append(f"console {m.type}: {m.text}")
+            if m.type in ("error", "warning")
+            else None
+        ),
+    )
+    page.on("pageerror", lambda e: problems.append(f"page error: {e}"))
+    page.on("requestfailed", lambda r: problems.append(f"request failed: {r.url}"))
+    page.on(
+        "request",
+        lambda r: (
+            problems.append(f"network request: {r.url}")
+            if not r.url.startswith(("file://", "data:"))
+            else None
+        ),
+    )
+    return problems

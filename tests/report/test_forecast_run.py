@@ -33,7 +33,7 @@ from analysis.report.kinds.forecast import TABLES
 from analysis.report.kinds.forecast.params import ForecastParams
 from analysis.report.pipeline.runs_index import write_runs_index
 from analysis.report.pipeline.snapshot import RunData
-from tests.helpers import CHROMIUM_FLAGS, require_tool
+from tests.helpers import CHROMIUM_FLAGS, require_tool, watch_page
 
 ROOT = Path(__file__).resolve().parents[2]
 SAMPLE = ROOT / "params" / "forecast_sample.yml"
@@ -322,23 +322,7 @@ def test_site_in_chromium(out: Path) -> None:
     with sync_playwright() as pw:
         browser = pw.chromium.launch(executable_path=chromium, args=list(CHROMIUM_FLAGS))
         page = browser.new_page(viewport={"width": 1280, "height": 900})
-        page.on(
-            "console",
-            lambda m: (
-                problems.append(f"console {m.type}: {m.text}")
-                if m.type in ("error", "warning")
-                else None
-            ),
-        )
-        page.on("pageerror", lambda e: problems.append(f"page error: {e}"))
-        page.on(
-            "request",
-            lambda r: (
-                problems.append(f"network request: {r.url}")
-                if not r.url.startswith(("file://", "data:"))
-                else None
-            ),
-        )
+        problems = watch_page(page)
         page.goto((site / "index.html").as_uri())
         rows = page.locator("#table-forecast tbody tr")
         assert rows.count() == len(_model_ids(p)) + 1  # + the historical mean

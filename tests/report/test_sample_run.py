@@ -28,7 +28,7 @@ from analysis.report.kinds.exposure import EXPOSURE_COLUMNS, FIT_COLUMNS
 from analysis.report.kinds.exposure.params import ExposureParams
 from analysis.report.pipeline.snapshot import RunData
 from analysis.report.pipeline.state import UnitOutcome
-from tests.helpers import CHROMIUM_FLAGS, require_tool
+from tests.helpers import CHROMIUM_FLAGS, require_tool, watch_page
 
 ROOT = Path(__file__).resolve().parents[2]
 PARAMS = ROOT / "params" / "sample.yml"
@@ -271,24 +271,7 @@ def test_site_in_chromium(sample: tuple[RunRecord, Path], params: ExposureParams
     with sync_playwright() as pw:
         browser = pw.chromium.launch(executable_path=chromium, args=list(CHROMIUM_FLAGS))
         page = browser.new_page(viewport={"width": 1280, "height": 900})
-        page.on(
-            "console",
-            lambda m: (
-                problems.append(f"console {m.type}: {m.text}")
-                if m.type in ("error", "warning")
-                else None
-            ),
-        )
-        page.on("pageerror", lambda e: problems.append(f"page error: {e}"))
-        page.on("requestfailed", lambda r: problems.append(f"request failed: {r.url}"))
-        page.on(
-            "request",
-            lambda r: (
-                problems.append(f"network request: {r.url}")
-                if not r.url.startswith(("file://", "data:"))
-                else None
-            ),
-        )
+        problems = watch_page(page)
 
         page.goto((site / "index.html").as_uri())
         page.wait_for_function("document.querySelectorAll('.js-plotly-plot .main-svg').length >= 3")

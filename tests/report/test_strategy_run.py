@@ -36,7 +36,7 @@ from analysis.report.kinds.strategy.study import Run as StudyRun
 from analysis.report.kinds.strategy.study import factor_matrix, predict
 from analysis.report.pipeline.paths import library_hash
 from analysis.report.pipeline.snapshot import RunData
-from tests.helpers import CHROMIUM_FLAGS, require_tool
+from tests.helpers import CHROMIUM_FLAGS, require_tool, watch_page
 
 ROOT = Path(__file__).resolve().parents[2]
 SAMPLE = ROOT / "params" / "strategy_sample.yml"
@@ -434,23 +434,7 @@ def test_site_in_chromium(out: Path) -> None:
     with sync_playwright() as pw:
         browser = pw.chromium.launch(executable_path=chromium, args=list(CHROMIUM_FLAGS))
         page = browser.new_page(viewport={"width": 1280, "height": 900})
-        page.on(
-            "console",
-            lambda m: (
-                problems.append(f"console {m.type}: {m.text}")
-                if m.type in ("error", "warning")
-                else None
-            ),
-        )
-        page.on("pageerror", lambda e: problems.append(f"page error: {e}"))
-        page.on(
-            "request",
-            lambda r: (
-                problems.append(f"network request: {r.url}")
-                if not r.url.startswith(("file://", "data:"))
-                else None
-            ),
-        )
+        problems = watch_page(page)
         page.goto((site / "index.html").as_uri())
         # every model of the params has a row; the ones the session ran are ok
         assert page.locator("#table-strategy tbody tr").count() == len(p.units)
