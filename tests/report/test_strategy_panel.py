@@ -424,5 +424,13 @@ def test_failed_refit_is_flagged_and_the_rest_kept(tmp_path: Path) -> None:
     # dates 24..35 belonged to the failed refit; 36..71 to the three that worked
     assert scored.isdisjoint(dates[24:36])
     assert scored == set(dates[36:])
+    # the book is flat over the failed block, not holding a stale portfolio: the periods
+    # that start on dates 24..35 earn nothing and trade nothing
+    bt = _csv(root, "backtest")
+    book = bt[bt["model"] == "ridge"].set_index(pd.to_datetime(bt[bt["model"] == "ridge"]["date"]))
+    flat = book.loc[dates[25] : dates[36]]
+    assert len(flat) == 12
+    assert (flat["gross_return"] == 0).all() and (flat["turnover"] == 0).all()
+    assert book.loc[dates[37] :, "gross_return"].abs().sum() > 0
     ic = _csv(root, "ic")
     assert ic["rank_ic"].mean() > 0.05

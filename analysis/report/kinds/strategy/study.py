@@ -251,6 +251,10 @@ def build_books(fm: FactorMatrix, scores: Scores) -> Books:
     pf = p.portfolio
     u = fm.universe
     vol = fm.raw.get("volatility", None)
+    # every book rebalances on the dates the composite scored (it never fails): a date whose
+    # refit failed has no scores, and that book is flat until the next scored date instead
+    # of silently holding a stale portfolio
+    dates = scores.results[COMPOSITE].scores.dropna().index.get_level_values("date").unique()
     cols: dict[str, pd.Series] = {}
     portfolios = {}
     for name, r in scores.results.items():
@@ -265,7 +269,7 @@ def build_books(fm: FactorMatrix, scores: Scores) -> Books:
                 min_obs=max(2, pf.lookback // 2),
                 max_weight=pf.max_weight,
             )
-            bt = _run(portfolios[name].weights, u, p.cost_bps)
+            bt = _run(_on_dates(portfolios[name].weights, dates), u, p.cost_bps)
             _collect(cols, name, bt)
             continue
         port = construct(
@@ -280,10 +284,9 @@ def build_books(fm: FactorMatrix, scores: Scores) -> Books:
             max_turnover=pf.max_turnover,
         )
         portfolios[name] = port
-        _collect(cols, name, _run(port.weights, u, p.cost_bps))
-    first = next(iter(portfolios.values())).weights
-    universe_w = pd.DataFrame(1.0, index=first.index, columns=u.returns.columns)
-    universe_w = universe_w.where(u.prices.reindex(first.index).notna(), 0.0)
+        _collect(cols, name, _run(_on_dates(port.weights, dates), u, p.cost_bps))
+    universe_w = pd.DataFrame(1.0, index=dates, columns=u.returns.columns)
+    universe_w = universe_w.where(u.prices.reindex(dates).notna(), 0.0)
     universe_w = universe_w.div(universe_w.sum(axis=1), axis=0)
     ref = _run(universe_w, u, 0.0)
     cols[EQUAL_WEIGHT] = ref["gross_return"]
@@ -291,6 +294,11 @@ def build_books(fm: FactorMatrix, scores: Scores) -> Books:
     if u.benchmark is not None:
         frame[BENCHMARK] = u.benchmark.reindex(frame.index)
     return Books(portfolios, frame, book_metrics(fm, frame, list(portfolios)))
+
+
+def _on_dates(weights: pd.DataFrame, dates: pd.Index) -> pd.DataFrame:
+    """Target weights on every rebalance date: zero (flat) where the book has none."""
+    return weights.reindex(pd.DatetimeIndex(dates)).fillna(0.0)
 
 
 def _collect(cols: dict[str, pd.Series], name: str, bt: pd.DataFrame) -> None:
