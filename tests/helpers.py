@@ -2,6 +2,12 @@
 
 from __future__ import annotations
 
+import fcntl
+import json
+import os
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -86,3 +92,44 @@ def watch_page(page: Any) -> list[str]:
         ),
     )
     return problems
+
+
+def shared_folder(factory: Any, name: str) -> Path:
+    """``<name>`` in the temp folder every xdist worker of the session shares."""
+    base = factory.getbasetemp()
+    return (base.parent if os.environ.get("PYTEST_XDIST_WORKER") else base) / name
+
+
+@contextmanager
+def session_lock(folder: Path) -> Iterator[None]:
+    """Hold the lock of a shared run folder (``<folder>.lock``) across xdist workers."""
+    with open(folder.with_name(folder.name + ".lock"), "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        yield
+
+
+def run_once(
+    factory: Any, name: str, run: Callable[[Path], dict[str, Any]], *, epoch: str | None = None
+) -> Path:
+    """Run an expensive end-to-end run once per session, even with several xdist workers.
+
+    The first worker to take the lock calls ``run(folder)`` (with ``SOURCE_DATE_EPOCH``
+    set to ``epoch`` when given) and writes what it returns to ``folder/summary.json``;
+    the others wait and reuse the folder. Returns the folder.
+    """
+    import pytest
+
+    folder = shared_folder(factory, name)
+    record = folder / "summary.json"
+    with session_lock(folder):
+        if not record.exists():
+            mp = pytest.MonkeyPatch()
+            if epoch is not None:
+                mp.setenv("SOURCE_DATE_EPOCH", epoch)
+            try:
+                doc = run(folder)
+            finally:
+                mp.undo()
+            folder.mkdir(parents=True, exist_ok=True)
+            record.write_text(json.dumps(doc))
+    return folder

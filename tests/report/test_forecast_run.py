@@ -10,12 +10,11 @@ expanding median for the regime labels.
 
 from __future__ import annotations
 
-import fcntl
 import json
-import os
 import re
 import subprocess
 from pathlib import Path
+from typing import Any
 
 import empyrical
 import numpy as np
@@ -33,7 +32,7 @@ from analysis.report.kinds.forecast import TABLES
 from analysis.report.kinds.forecast.params import ForecastParams
 from analysis.report.pipeline.runs_index import write_runs_index
 from analysis.report.pipeline.snapshot import RunData
-from tests.helpers import CHROMIUM_FLAGS, require_tool, watch_page
+from tests.helpers import CHROMIUM_FLAGS, require_tool, run_once, session_lock, watch_page
 
 ROOT = Path(__file__).resolve().parents[2]
 SAMPLE = ROOT / "params" / "forecast_sample.yml"
@@ -49,24 +48,15 @@ REL = 1e-8
 @pytest.fixture(scope="module")
 def out(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """Run both offline forecast params once per session; the folder holding both runs."""
-    base = tmp_path_factory.getbasetemp()
-    shared = base.parent if os.environ.get("PYTEST_XDIST_WORKER") else base
-    folder = shared / "forecast-runs"
-    record = folder / "summary.json"
-    with open(shared / "forecast-runs.lock", "w") as lock:
-        fcntl.flock(lock, fcntl.LOCK_EX)
-        if not record.exists():
-            mp = pytest.MonkeyPatch()
-            mp.setenv("SOURCE_DATE_EPOCH", EPOCH)
-            try:
-                codes = {}
-                for p in (SAMPLE, INDUSTRIES):
-                    s = commands.run(p, out=folder, jobs=1, renderer="builtin", progress=False)
-                    codes[s.name] = {"exit": s.exit_code, "lines": s.lines()}
-            finally:
-                mp.undo()
-            record.write_text(json.dumps(codes))
-    return folder
+
+    def both(folder: Path) -> dict[str, Any]:
+        codes = {}
+        for p in (SAMPLE, INDUSTRIES):
+            s = commands.run(p, out=folder, jobs=1, renderer="builtin", progress=False)
+            codes[s.name] = {"exit": s.exit_code, "lines": s.lines()}
+        return codes
+
+    return run_once(tmp_path_factory, "forecast-runs", both, epoch=EPOCH)
 
 
 def _params(path: Path) -> ForecastParams:
@@ -367,8 +357,7 @@ def test_rerun_skips_the_unchanged_target(out: Path, tmp_path: Path) -> None:
     """A second run with the same inputs executes nothing and leaves the tables as they were."""
     p = _params(INDUSTRIES)
     root = out / p.name
-    with open(out.parent / "forecast-runs.lock", "w") as lock:
-        fcntl.flock(lock, fcntl.LOCK_EX)
+    with session_lock(out):
         before = {t.name: (root / f"{t.name}.csv").read_bytes() for t in TABLES}
         mp = pytest.MonkeyPatch()
         mp.setenv("SOURCE_DATE_EPOCH", EPOCH)

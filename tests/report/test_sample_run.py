@@ -6,13 +6,12 @@ module; it is never skipped there (tests.helpers.require_tool fails in CI).
 
 from __future__ import annotations
 
-import fcntl
 import json
-import os
 import re
 import subprocess
 from dataclasses import asdict, dataclass
 from pathlib import Path
+from typing import Any
 from urllib.parse import unquote, urlparse
 
 import nbformat
@@ -28,7 +27,7 @@ from analysis.report.kinds.exposure import EXPOSURE_COLUMNS, FIT_COLUMNS
 from analysis.report.kinds.exposure.params import ExposureParams
 from analysis.report.pipeline.snapshot import RunData
 from analysis.report.pipeline.state import UnitOutcome
-from tests.helpers import CHROMIUM_FLAGS, require_tool, watch_page
+from tests.helpers import CHROMIUM_FLAGS, require_tool, run_once, watch_page
 
 ROOT = Path(__file__).resolve().parents[2]
 PARAMS = ROOT / "params" / "sample.yml"
@@ -53,25 +52,17 @@ def sample(tmp_path_factory: pytest.TempPathFactory) -> tuple[RunRecord, Path]:
     Workers share the parent of their base temp folder; the first one to take
     the lock runs the sample, the others wait and reuse its outputs.
     """
-    base = tmp_path_factory.getbasetemp()
-    shared = base.parent if os.environ.get("PYTEST_XDIST_WORKER") else base
-    out = shared / "sample-run"
+
+    def sample_run(out: Path) -> dict[str, Any]:
+        summary = runner.run(PARAMS, out=out, jobs=2, renderer="builtin", progress=False)
+        return {
+            "exit_code": summary.exit_code,
+            "outcomes": [asdict(o) for o in summary.outcomes],
+            "lines": summary.lines(),
+        }
+
+    out = run_once(tmp_path_factory, "sample-run", sample_run, epoch=EPOCH)
     record = out / "summary.json"
-    with open(shared / "sample-run.lock", "w") as lock:
-        fcntl.flock(lock, fcntl.LOCK_EX)
-        if not record.exists():
-            mp = pytest.MonkeyPatch()
-            mp.setenv("SOURCE_DATE_EPOCH", EPOCH)
-            try:
-                summary = runner.run(PARAMS, out=out, jobs=2, renderer="builtin", progress=False)
-            finally:
-                mp.undo()
-            doc = {
-                "exit_code": summary.exit_code,
-                "outcomes": [asdict(o) for o in summary.outcomes],
-                "lines": summary.lines(),
-            }
-            record.write_text(json.dumps(doc))
     doc = json.loads(record.read_text())
     outcomes = [UnitOutcome(**o) for o in doc["outcomes"]]
     return RunRecord(doc["exit_code"], outcomes, doc["lines"]), out / "sample"

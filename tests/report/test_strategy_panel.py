@@ -21,9 +21,7 @@ premia against the planted coefficients.
 
 from __future__ import annotations
 
-import fcntl
 import json
-import os
 import re
 from collections.abc import Callable
 from pathlib import Path
@@ -40,6 +38,7 @@ from analysis.report import commands
 from analysis.report.kinds import load_params
 from analysis.report.kinds.strategy import TABLES, study
 from analysis.report.kinds.strategy.params import StrategyParams
+from tests.helpers import run_once
 
 pytestmark = pytest.mark.slow
 
@@ -152,18 +151,15 @@ def _wide_returns(panel: pd.DataFrame) -> pd.DataFrame:
 @pytest.fixture(scope="module")
 def main_run(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path, pd.DataFrame]:
     """The issue's run, once per session: (params file, run folder, panel)."""
-    base = tmp_path_factory.getbasetemp()
-    shared = base.parent if os.environ.get("PYTEST_XDIST_WORKER") else base
-    folder = shared / "strategy-panel"
     panel = make_panel()
+
+    def panel_run(folder: Path) -> dict[str, Any]:
+        params = write_run(folder, panel)
+        s = commands.run(params, out=folder / "out", jobs=2, renderer="builtin", progress=False)
+        return {"exit": s.exit_code, "lines": s.lines()}
+
+    folder = run_once(tmp_path_factory, "strategy-panel", panel_run)
     params = folder / "params.yml"
-    record = folder / "summary.json"
-    with open(shared / "strategy-panel.lock", "w") as lock:
-        fcntl.flock(lock, fcntl.LOCK_EX)
-        if not record.exists():
-            write_run(folder, panel)
-            s = commands.run(params, out=folder / "out", jobs=2, renderer="builtin", progress=False)
-            record.write_text(json.dumps({"exit": s.exit_code, "lines": s.lines()}))
     return params, folder / "out" / "sim-panel", panel
 
 

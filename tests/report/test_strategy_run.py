@@ -14,13 +14,12 @@ against the scores.
 from __future__ import annotations
 
 import dataclasses
-import fcntl
 import json
 import math
-import os
 import re
 import subprocess
 from pathlib import Path
+from typing import Any
 
 import empyrical
 import numpy as np
@@ -36,7 +35,7 @@ from analysis.report.kinds.strategy.study import Run as StudyRun
 from analysis.report.kinds.strategy.study import factor_matrix, predict
 from analysis.report.pipeline.paths import library_hash
 from analysis.report.pipeline.snapshot import RunData
-from tests.helpers import CHROMIUM_FLAGS, require_tool, watch_page
+from tests.helpers import CHROMIUM_FLAGS, require_tool, run_once, session_lock, watch_page
 
 ROOT = Path(__file__).resolve().parents[2]
 SAMPLE = ROOT / "params" / "strategy_sample.yml"
@@ -58,30 +57,19 @@ DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 @pytest.fixture(scope="module")
 def out(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """Run both offline strategy params once per session; the folder holding both runs."""
-    base = tmp_path_factory.getbasetemp()
-    shared = base.parent if os.environ.get("PYTEST_XDIST_WORKER") else base
-    folder = shared / "strategy-runs"
-    record = folder / "summary.json"
-    with open(shared / "strategy-runs.lock", "w") as lock:
-        fcntl.flock(lock, fcntl.LOCK_EX)
-        if not record.exists():
-            mp = pytest.MonkeyPatch()
-            mp.setenv("SOURCE_DATE_EPOCH", EPOCH)
-            try:
-                codes: dict[str, object] = {"library": library_hash()}
-                for p, only in ONLY.items():
-                    s = commands.run(
-                        p, out=folder, jobs=2, renderer="builtin", progress=False, only=only
-                    )
-                    codes[s.name] = {
-                        "exit": s.exit_code,
-                        "lines": s.lines(),
-                        "status": {o.unit: o.status for o in s.outcomes},
-                    }
-            finally:
-                mp.undo()
-            record.write_text(json.dumps(codes))
-    return folder
+
+    def both(folder: Path) -> dict[str, Any]:
+        codes: dict[str, Any] = {"library": library_hash()}
+        for p, only in ONLY.items():
+            s = commands.run(p, out=folder, jobs=2, renderer="builtin", progress=False, only=only)
+            codes[s.name] = {
+                "exit": s.exit_code,
+                "lines": s.lines(),
+                "status": {o.unit: o.status for o in s.outcomes},
+            }
+        return codes
+
+    return run_once(tmp_path_factory, "strategy-runs", both, epoch=EPOCH)
 
 
 def _params(path: Path) -> StrategyParams:
@@ -473,8 +461,7 @@ def test_rerun_skips_every_unchanged_model(out: Path) -> None:
         # the input hash covers analysis/ and templates/: an edit during the session
         # (another developer's working tree) rightly re-runs every model
         pytest.skip("the library's source changed since the session's runs")
-    with open(out.parent / "strategy-runs.lock", "w") as lock:
-        fcntl.flock(lock, fcntl.LOCK_EX)
+    with session_lock(out):
         before = {t.name: (root / f"{t.name}.csv").read_bytes() for t in TABLES}
         mp = pytest.MonkeyPatch()
         mp.setenv("SOURCE_DATE_EPOCH", EPOCH)
