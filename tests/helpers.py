@@ -66,9 +66,11 @@ def require_tool(name: str) -> str:
     pytest.skip(msg)
 
 
-def watch_page(page: Any) -> list[str]:
+def watch_page(page: Any, local: tuple[str, ...] = ("file://", "data:")) -> list[str]:
     """Collect a Playwright page's problems: console errors and warnings, page errors,
-    failed requests and any request that leaves the local files (the site must work offline).
+    failed requests and any request that leaves the local files (the site must work offline):
+    any URL not starting with one of ``local`` (a site served from a local HTTP server
+    adds its own address).
 
     Returns the list the listeners append to; a test asserts it stays empty.
     """
@@ -87,7 +89,7 @@ def watch_page(page: Any) -> list[str]:
         "request",
         lambda r: (
             problems.append(f"network request: {r.url}")
-            if not r.url.startswith(("file://", "data:"))
+            if not r.url.startswith(local)
             else None
         ),
     )

@@ -14,7 +14,6 @@ import json
 import re
 import subprocess
 from pathlib import Path
-from typing import Any
 
 import empyrical
 import numpy as np
@@ -32,12 +31,13 @@ from analysis.report.kinds.forecast import TABLES
 from analysis.report.kinds.forecast.params import ForecastParams
 from analysis.report.pipeline.runs_index import write_runs_index
 from analysis.report.pipeline.snapshot import RunData
-from tests.helpers import CHROMIUM_FLAGS, require_tool, run_once, session_lock, watch_page
+from tests.helpers import CHROMIUM_FLAGS, require_tool, session_lock, watch_page
+from tests.report import shared_runs
 
 ROOT = Path(__file__).resolve().parents[2]
-SAMPLE = ROOT / "params" / "forecast_sample.yml"
-INDUSTRIES = ROOT / "params" / "forecast_industries.yml"
-EPOCH = "1763683200"  # SOURCE_DATE_EPOCH for 2025-11-21
+SAMPLE = shared_runs.FORECAST_SAMPLE
+INDUSTRIES = shared_runs.FORECAST_INDUSTRIES
+EPOCH = shared_runs.EPOCH
 
 pytestmark = pytest.mark.slow
 
@@ -49,14 +49,7 @@ REL = 1e-8
 def out(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """Run both offline forecast params once per session; the folder holding both runs."""
 
-    def both(folder: Path) -> dict[str, Any]:
-        codes = {}
-        for p in (SAMPLE, INDUSTRIES):
-            s = commands.run(p, out=folder, jobs=1, renderer="builtin", progress=False)
-            codes[s.name] = {"exit": s.exit_code, "lines": s.lines()}
-        return codes
-
-    return run_once(tmp_path_factory, "forecast-runs", both, epoch=EPOCH)
+    return shared_runs.forecast_runs(tmp_path_factory)
 
 
 def _params(path: Path) -> ForecastParams:

@@ -11,6 +11,7 @@ writes for this project shape (NOTES item 1).
 from __future__ import annotations
 
 import os
+import re
 import stat
 import sys
 from pathlib import Path
@@ -128,21 +129,44 @@ def test_staged_project_has_quartos_shape(
     assert front["listing"]["contents"] == "reports/*.ipynb" and front["listing"]["type"] == "table"
     assert "```{=html}" in index and "::: {#report-listing}" in index
     assert 'src="assets/plotly.min.js"' in front["include-in-header"]["text"]
-    # figures carry the plotly div for HTML and the PNG for typst (NOTES item 3);
-    # tables carry a pipe table for typst (item 4); no CDN anywhere (item 5)
-    outputs = [o for c in nb.cells if c.cell_type == "code" for o in c.outputs]
-    fig = next(o for o in outputs if "image/png" in o.get("data", {}))
-    assert "text/html" in fig["data"] and "text/markdown" not in fig["data"]
-    table = next(
-        o for o in outputs if "text/markdown" in o.get("data", {}) and "text/html" in o["data"]
+    # each code cell keeps its source (shown folded) and is followed by a Markdown cell
+    # holding its outputs: headings at top level (so they are in the TOC, NOTES item 7),
+    # raw HTML for the page (no text/html output, so Quarto loads no require.js/jQuery from
+    # a CDN, item 8), and the PDF's rendition in a typst-only div: each figure's PNG as a
+    # numbered figure with its caption, each table as a simple table whose caption is
+    # labelled for numbering (items 10-11)
+    assert all(not c.outputs for c in nb.cells if c.cell_type == "code")
+    markdown = "\n".join(c.source for c in nb.cells if c.cell_type == "markdown")
+    assert re.search(r"^## Summary$", markdown, re.MULTILINE)
+    assert "```{=html}\n<!--| quarto-html-table-processing: none -->" in markdown
+    assert '<div class="report-figure">' in markdown
+    typst = re.findall(r'::: \{\.content-visible when-format="typst"\}\n(.*?)\n:::', markdown, re.S)
+    figures = [b for b in typst if b.startswith("![")]
+    assert figures and all("](JNJ_figures/figure-" in b for b in figures)
+    assert all(
+        (stage / "reports" / re.search(r"\]\((JNJ_figures/[^)]+)\)", b)[1]).exists()
+        for b in figures
     )
-    assert table["data"]["text/markdown"].lstrip().startswith("|")
+    assert any(re.search(r"^: .+ \{#tbl-jnj-1\}$", b, re.MULTILINE) for b in typst)
+    for name in (
+        "_partials/typst-template.typ",
+        "_partials/typst-show.typ",
+        "_partials/title-block.html",
+        "assets/quarto.css",
+        "assets/theme.scss",
+    ):
+        assert (stage / name).exists(), name
+    # a failed unit's page: the short reason and a link to the notebook, no traceback
+    failed = nbformat.read(stage / "reports" / "ZZZZ.ipynb", as_version=4)
+    text = "\n".join(c.source for c in failed.cells)
+    assert "This report failed" in text and "../../notebooks/ZZZZ.ipynb" in text
+    assert read_front_matter(failed)["error"].startswith("UnknownTickerError")
     for path in stage.rglob("*"):
-        # (ZZZZ's notebook holds a Python traceback, whose file paths are legitimately absolute)
-        if path.suffix in (".qmd", ".ipynb", ".yml") and path.stem != "ZZZZ":
+        if path.suffix in (".qmd", ".ipynb", ".yml"):
             text = path.read_text()
             assert "cdn.plot.ly" not in text and "cdn.jsdelivr" not in text, path
-            assert str(ROOT) not in text, f"absolute project path in {path}"
+            assert str(ROOT) not in text and str(root) not in text, f"absolute path in {path}"
+            assert "Traceback" not in text, path
 
 
 FAKE_QUARTO = r"""

@@ -9,9 +9,8 @@ from __future__ import annotations
 import json
 import re
 import subprocess
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 from urllib.parse import unquote, urlparse
 
 import nbformat
@@ -27,11 +26,12 @@ from analysis.report.kinds.exposure import EXPOSURE_COLUMNS, FIT_COLUMNS
 from analysis.report.kinds.exposure.params import ExposureParams
 from analysis.report.pipeline.snapshot import RunData
 from analysis.report.pipeline.state import UnitOutcome
-from tests.helpers import CHROMIUM_FLAGS, require_tool, run_once, watch_page
+from tests.helpers import CHROMIUM_FLAGS, require_tool, watch_page
+from tests.report import shared_runs
 
 ROOT = Path(__file__).resolve().parents[2]
-PARAMS = ROOT / "params" / "sample.yml"
-EPOCH = "1763683200"  # SOURCE_DATE_EPOCH for 2025-11-21
+PARAMS = shared_runs.EXPOSURE_SAMPLE
+EPOCH = shared_runs.EPOCH
 
 pytestmark = pytest.mark.slow
 
@@ -53,15 +53,7 @@ def sample(tmp_path_factory: pytest.TempPathFactory) -> tuple[RunRecord, Path]:
     the lock runs the sample, the others wait and reuse its outputs.
     """
 
-    def sample_run(out: Path) -> dict[str, Any]:
-        summary = runner.run(PARAMS, out=out, jobs=2, renderer="builtin", progress=False)
-        return {
-            "exit_code": summary.exit_code,
-            "outcomes": [asdict(o) for o in summary.outcomes],
-            "lines": summary.lines(),
-        }
-
-    out = run_once(tmp_path_factory, "sample-run", sample_run, epoch=EPOCH)
+    out = shared_runs.exposure_runs(tmp_path_factory)
     record = out / "summary.json"
     doc = json.loads(record.read_text())
     outcomes = [UnitOutcome(**o) for o in doc["outcomes"]]

@@ -19,7 +19,6 @@ import math
 import re
 import subprocess
 from pathlib import Path
-from typing import Any
 
 import empyrical
 import numpy as np
@@ -35,14 +34,14 @@ from analysis.report.kinds.strategy.study import Run as StudyRun
 from analysis.report.kinds.strategy.study import factor_matrix, predict
 from analysis.report.pipeline.paths import library_hash
 from analysis.report.pipeline.snapshot import RunData
-from tests.helpers import CHROMIUM_FLAGS, require_tool, run_once, session_lock, watch_page
+from tests.helpers import CHROMIUM_FLAGS, require_tool, session_lock, watch_page
+from tests.report import shared_runs
 
 ROOT = Path(__file__).resolve().parents[2]
-SAMPLE = ROOT / "params" / "strategy_sample.yml"
-INDUSTRIES = ROOT / "params" / "strategy_industries.yml"
-EPOCH = "1763683200"  # SOURCE_DATE_EPOCH for 2025-11-21
-ONLY = {SAMPLE: ["composite", "ridge", "lightgbm"], INDUSTRIES: None}
-"""Models run per params file (None: all); three of the sample's six keep CI time down."""
+SAMPLE = shared_runs.STRATEGY_SAMPLE
+INDUSTRIES = shared_runs.STRATEGY_INDUSTRIES
+EPOCH = shared_runs.EPOCH
+ONLY = shared_runs.STRATEGY_ONLY
 
 pytestmark = pytest.mark.slow
 
@@ -58,18 +57,7 @@ DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 def out(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """Run both offline strategy params once per session; the folder holding both runs."""
 
-    def both(folder: Path) -> dict[str, Any]:
-        codes: dict[str, Any] = {"library": library_hash()}
-        for p, only in ONLY.items():
-            s = commands.run(p, out=folder, jobs=2, renderer="builtin", progress=False, only=only)
-            codes[s.name] = {
-                "exit": s.exit_code,
-                "lines": s.lines(),
-                "status": {o.unit: o.status for o in s.outcomes},
-            }
-        return codes
-
-    return run_once(tmp_path_factory, "strategy-runs", both, epoch=EPOCH)
+    return shared_runs.strategy_runs(tmp_path_factory)
 
 
 def _params(path: Path) -> StrategyParams:

@@ -10,7 +10,7 @@ PDF: ``text/markdown`` first, then ``image/png``):
   (JupyterLab draws that natively). It carries no ``text/markdown``, so the
   PDF gets the PNG.
 * :class:`Table` carries ``text/html`` (escaped, styled by the site CSS) and
-  ``text/markdown`` (a pipe table, which becomes a real table in the PDF).
+  ``text/markdown`` (a pandoc simple table, which becomes a real table in the PDF).
 * :class:`Markdown` carries ``text/markdown`` only (headings, notes).
 
 Outputs are deterministic (no random element ids, no timestamps) so that
@@ -135,12 +135,32 @@ class Table:
         )
 
     def to_markdown(self) -> str:
+        """A pandoc *simple table* (and its ``: caption``) for the PDF.
+
+        Not a pipe table: pandoc gives a pipe table with a line longer than its
+        ``--columns`` (72 in Quarto) equal relative column widths, which squeezes
+        and hyphenates the words of wide tables. A simple table's columns are
+        sized to their content. Each column's dashes reach one character past its
+        header on the side opposite the alignment, which pandoc reads as the
+        alignment (numbers right, text left).
+        """
         cells = self._cells()
-        head = "| " + " | ".join(md_escape(c) for c in cells.columns) + " |"
-        align = "|" + "|".join("---:" if self._numeric(c) else ":---" for c in cells.columns) + "|"
-        body = ["| " + " | ".join(md_escape(v) for v in row) + " |" for row in cells.to_numpy()]
+        cols = list(cells.columns)
+        head = [md_escape(c) for c in cols]
+        body = [[md_escape(v).replace("\n", " ") for v in row] for row in cells.to_numpy()]
+        right = [self._numeric(c) for c in cols]
+        widths = [max([len(h) + 1, *(len(row[j]) for row in body)]) for j, h in enumerate(head)]
+
+        def line(values: list[str]) -> str:
+            parts = [
+                v.rjust(w) if r else v.ljust(w)
+                for v, w, r in zip(values, widths, right, strict=True)
+            ]
+            return "  ".join(parts).rstrip()
+
+        rows = [line(head), "  ".join("-" * w for w in widths), *(line(r) for r in body)]
         cap = f"\n\n: {md_escape(self.caption)}" if self.caption else ""
-        return "\n".join([head, align, *body]) + cap + "\n"
+        return "\n".join(rows) + cap + "\n"
 
     def _repr_mimebundle_(self, include: Any = None, exclude: Any = None) -> dict[str, str]:
         return {

@@ -24,9 +24,13 @@ Notes
 -----
 papermill puts two Markdown cells tagged ``papermill-error-cell-tag`` into a
 notebook that failed (one before the front matter); they are dropped here and
-replaced by a "This report failed" banner that links to the error. Cells
-papermill left ``pending`` after the failure are not shown; the page says how
-many. Cells tagged ``remove-cell``, ``remove-input`` or ``remove-output`` are
+replaced by a "This report failed" banner that gives the reason in one line
+and links to the error and to the executed notebook. Pages and PDFs are
+published, so they show no traceback (the executed notebook and the logs keep
+it) and no absolute path (see :mod:`.public`): error outputs show their short
+reason, and stream and plain-text outputs have their paths reduced to file
+names. Cells papermill left ``pending`` after the failure are not shown; the
+page says how many. Cells tagged ``remove-cell``, ``remove-input`` or ``remove-output`` are
 treated as Quarto treats them.
 """
 
@@ -58,6 +62,7 @@ from analysis import __version__
 from analysis.data.cache import atomic_write_bytes, atomic_write_text
 from analysis.report.pipeline.display import md_escape
 from analysis.report.pipeline.execute import read_front_matter
+from analysis.report.pipeline.public import notebook_href, public_text, short_reason
 
 __all__ = [
     "HTML_PRIORITY",
@@ -104,6 +109,7 @@ _MD_SPLIT = "<!-- builtin-renderer: next fragment -->"
 _HEADING = re.compile(r'<h([23])\b[^>]*\bid="([^"]+)"[^>]*>(.*?)</h\1>', re.DOTALL)
 _TAG = re.compile(r"<[^>]+>")
 _ATX_H1 = re.compile(r"^# ", re.MULTILINE)
+_CSS_COMMENT = re.compile(r"/\*.*?\*/", re.DOTALL)
 _CAPTION = re.compile(r"^\*(?!\*)(.+)(?<!\\)\*$", re.DOTALL)
 
 
@@ -187,6 +193,11 @@ class _Report:
     def failed(self) -> bool:
         return bool(self.errors)
 
+    @property
+    def reasons(self) -> list[str]:
+        """Each error in one public line (:func:`.public.short_reason`)."""
+        return [short_reason(ename, evalue) for ename, evalue in self.errors]
+
 
 def _tags(cell: Any) -> set[str]:
     return set(cell.get("metadata", {}).get("tags", []))
@@ -238,6 +249,10 @@ def _load(nb_path: Path) -> _Report:
             for out in cell.outputs:
                 if out.output_type == "error":
                     report.errors.append((out.ename, strip_ansi(out.evalue)))
+                elif out.output_type == "stream":
+                    out.text = public_text(_source(out.text))
+                elif "text/plain" in out.get("data", {}):
+                    out.data["text/plain"] = public_text(_source(out.data["text/plain"]))
         shown.append(cell)
     nb.cells = shown
     return report
@@ -294,7 +309,9 @@ def copy_assets(site_dir: Path) -> None:
     plotly_js = Path(plotly.__file__).parent / "package_data" / "plotly.min.js"
     _write_if_changed(assets / "plotly.min.js", plotly_js.read_bytes())
     css = (TEMPLATES / "site.css").read_text(encoding="utf-8")
-    pygments_css = HtmlFormatter(style="default").get_style_defs(".highlight")
+    # pygments names each rule's token in a comment ("/* Generic.Traceback */"): drop them
+    pygments_css = _CSS_COMMENT.sub("", HtmlFormatter(style="default").get_style_defs(".highlight"))
+    pygments_css = "\n".join(line.rstrip() for line in pygments_css.splitlines())
     css = f"{css.rstrip()}\n\n/* Code highlighting (pygments 'default' style) */\n{pygments_css}\n"
     _write_if_changed(assets / "site.css", css.encode("utf-8"))
     _write_if_changed(assets / "site.js", (TEMPLATES / "site.js").read_bytes())
@@ -402,6 +419,7 @@ def _notebook_body(report: _Report) -> str:
             if out.output_type == "error":
                 error_no += 1
                 out["builtin_anchor"] = f"error-{error_no}"
+                out["builtin_reason"] = short_reason(out.ename, strip_ansi(out.evalue))
             elif (
                 out.output_type in ("display_data", "execute_result")
                 and _pick(out.data, HTML_PRIORITY) == "text/markdown"
@@ -420,6 +438,7 @@ def render_unit_page(
     *,
     site_title: str,
     pdf: bool | None = None,
+    index_date: str | None = None,
 ) -> None:
     """Render an executed notebook as a page of the site (``reports/<slug>.html``).
 
@@ -436,13 +455,17 @@ def render_unit_page(
         Whether ``<out stem>.pdf`` will exist beside the page, to link it as
         "Download PDF". ``None`` means: when the notebook has no error output
         (a failed unit gets no PDF).
+    index_date
+        Date of the site's index. When it differs from the report's own date
+        (a unit left out of a partial re-run), the title block says both.
 
     Notes
     -----
     The page shows the report's title block, a table of contents built from
     the h2/h3 headings, every cell with its code folded, and, when an output
-    is an error, a banner that says the report failed and links to the
-    traceback (ANSI colours removed).
+    is an error, a banner that says the report failed, why (one line, see
+    :func:`.public.short_reason`), where, and links the executed notebook
+    ``../../notebooks/<slug>.ipynb`` that holds the traceback.
     """
     report = _load(nb_path)
     body = _notebook_body(report)
@@ -456,6 +479,8 @@ def render_unit_page(
             toc=_toc(body),
             pdf_href=quote(f"{out.stem}.pdf") if with_pdf else "",
             index_href="../index.html",
+            notebook_href=notebook_href(nb_path.stem, depth=1),
+            index_date=index_date if index_date and index_date != report.date else "",
         )
     )
     render_page(
@@ -530,7 +555,7 @@ def _figure_caption(output: Any) -> str | None:
 def _pdf_markdown(report: _Report, folder: Path) -> tuple[str, bool]:
     """The report as one pandoc Markdown document; images written into ``folder``.
 
-    Also says whether any Markdown (not code or traceback) has a level-1 heading.
+    Also says whether any Markdown (not code or plain-text output) has a level-1 heading.
     """
     blocks: list[str] = []
     h1 = False
@@ -551,11 +576,8 @@ def _pdf_markdown(report: _Report, folder: Path) -> tuple[str, bool]:
             if kind == "stream":
                 blocks.append(_fence(strip_ansi(_source(out.text))))
             elif kind == "error":
-                evalue = strip_ansi(out.evalue)
-                trace = "\n".join(strip_ansi(line) for line in out.traceback)
-                message = md_escape(f"{out.ename}: {evalue}".strip()).replace("\n", " ")
-                blocks.append(f"**Error:** {message}")
-                blocks.append(_fence(trace))
+                reason = short_reason(out.ename, strip_ansi(out.evalue))
+                blocks.append(f"**Error:** {md_escape(reason)}")
             elif kind in ("display_data", "execute_result"):
                 mime = _pick(out.data, PDF_PRIORITY)
                 if mime == "text/markdown":
@@ -600,7 +622,8 @@ def render_unit_pdf(nb_path: Path, out: Path) -> None:
     -----
     As Quarto's ``format: typst``: code is not shown (``echo: false``), each
     output shows its first MIME type in :data:`PDF_PRIORITY` (so a table is
-    its pipe table and a figure its PNG), errors are shown as plain text. A
+    its pipe table and a figure its PNG), an error as its one-line reason
+    (no traceback, no absolute path: the PDF is published). A
     figure followed by a one-paragraph italic note gets that note as its
     caption. Headings are shifted up one level (``##`` sections become
     numbered chapters) unless a Markdown cell uses ``#``. The PDF's creation
@@ -623,8 +646,7 @@ def render_unit_pdf(nb_path: Path, out: Path) -> None:
             "generator": GENERATOR,
         }
         if report.failed:
-            ename, evalue = report.errors[0]
-            meta["error"] = f"{ename}: {evalue}".splitlines()[0] if evalue else ename
+            meta["error"] = report.reasons[0]
         args = [
             "--standalone",
             f"--template={TEMPLATES / 'report.typ'}",

@@ -7,8 +7,11 @@ The run is staged as a Quarto website project in ``<run>/.quarto-stage``:
 ``index.qmd``               the index body (table, heatmaps) + a listing of reports
 ``methodology.qmd``         the methodology (Markdown with TeX math)
 ``reports/_metadata.yml``   ``templates/quarto/reports_metadata.yml``: typst PDF
-``reports/<slug>.ipynb``    the executed notebooks (rendered, not executed)
-``assets/``                 plotly.min.js, site.css, site.js
+``reports/<slug>.ipynb``    the executed notebooks, staged by :mod:`.quarto_notebook`
+                            (rendered from their outputs, not executed)
+``_partials/``              template partials: the shared PDF style
+                            (``templates/typst/typst-template.typ``), no HTML title block
+``assets/``                 plotly.min.js, site.css, quarto.css, site.js
 ``downloads/``              the kind's contract tables (CSV), extras, manifest.json
 ==========================  ==================================================
 
@@ -31,11 +34,20 @@ import yaml
 
 from analysis.data.cache import atomic_write_bytes, atomic_write_text
 from analysis.errors import AnalysisError
-from analysis.report.pipeline import render_builtin
+from analysis.report.pipeline import quarto_notebook, render_builtin
 from analysis.report.pipeline.paths import PROJECT_ROOT
 
 QUARTO_YML = PROJECT_ROOT / "_quarto.yml"
 REPORTS_METADATA = PROJECT_ROOT / "templates" / "quarto" / "reports_metadata.yml"
+QUARTO_TEMPLATES = PROJECT_ROOT / "templates" / "quarto"
+"""``quarto.css`` and ``theme.scss`` (staged in ``assets/``), the partials, the metadata."""
+TEMPLATE_PARTIALS = {
+    "typst-template.typ": PROJECT_ROOT / "templates" / "typst" / "typst-template.typ",
+    "typst-show.typ": PROJECT_ROOT / "templates" / "quarto" / "typst-show.typ",
+    "title-block.html": PROJECT_ROOT / "templates" / "quarto" / "title-block.html",
+}
+"""Quarto template partials of the unit pages (staged in ``_partials/``): the shared PDF
+report style, and no HTML title block (the page header replaces it)."""
 
 
 class RenderError(AnalysisError):
@@ -67,6 +79,7 @@ def index_qmd(title: str, body_html: str) -> str:
     meta = {
         "title": title,
         "toc": False,
+        "page-layout": "full",
         "include-in-header": {
             "text": '<script src="assets/plotly.min.js"></script>'
             '<script src="assets/site.js"></script>'
@@ -105,10 +118,16 @@ class QuartoSite:
     pdf_slugs: set[str]
     downloads: Mapping[str, bytes]
     """``{file name: content}`` for ``downloads/``."""
+    date: str = ""
+    """The index's date; a unit page whose report date differs says so."""
 
 
-def stage_project(q: QuartoSite, stage: Path) -> None:
-    """Write the Quarto project for one run into ``stage`` (emptied first)."""
+def stage_project(q: QuartoSite, stage: Path) -> dict[str, quarto_notebook.StagedPage]:
+    """Write the Quarto project for one run into ``stage`` (emptied first).
+
+    Returns what the staging found on each unit's page (failed or not).
+    """
+    staged: dict[str, quarto_notebook.StagedPage] = {}
     if stage.exists():
         shutil.rmtree(stage)
     (stage / "reports").mkdir(parents=True)
@@ -119,12 +138,23 @@ def stage_project(q: QuartoSite, stage: Path) -> None:
     atomic_write_text(stage / "index.qmd", index_qmd(q.title, q.index_html))
     atomic_write_text(stage / "methodology.qmd", methodology_qmd(q.methodology_md))
     atomic_write_bytes(stage / "reports" / "_metadata.yml", REPORTS_METADATA.read_bytes())
+    for name, src in TEMPLATE_PARTIALS.items():
+        atomic_write_bytes(stage / "_partials" / name, src.read_bytes())
     for slug, nb in q.notebooks.items():
         if nb.exists():
-            shutil.copyfile(nb, stage / "reports" / f"{slug}.ipynb")
+            staged[slug] = quarto_notebook.stage_notebook(
+                nb,
+                stage / "reports" / f"{slug}.ipynb",
+                slug=slug,
+                pdf=slug in q.pdf_slugs,
+                index_date=q.date,
+            )
     render_builtin.copy_assets(stage)
+    for name in ("quarto.css", "theme.scss"):
+        atomic_write_bytes(stage / "assets" / name, (QUARTO_TEMPLATES / name).read_bytes())
     for name, payload in q.downloads.items():
         atomic_write_bytes(stage / "downloads" / name, payload)
+    return staged
 
 
 def render_run(q: QuartoSite, *, quarto: str = "quarto", timeout: float = 3600) -> None:
@@ -137,7 +167,7 @@ def render_run(q: QuartoSite, *, quarto: str = "quarto", timeout: float = 3600) 
         or does not produce the expected pages.
     """
     stage = q.root / ".quarto-stage"
-    stage_project(q, stage)
+    staged = stage_project(q, stage)
     cmd = quarto_command(stage, quarto)
     proc = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout, check=False)
     built = stage / "_site"
@@ -147,10 +177,14 @@ def render_run(q: QuartoSite, *, quarto: str = "quarto", timeout: float = 3600) 
     missing = [s for s in q.notebooks if not (built / "reports" / f"{s}.html").exists()]
     if missing:
         raise RenderError(f"quarto did not render the pages of {', '.join(missing)}")
-    for slug in q.pdf_slugs:
+    for slug in q.notebooks:
         pdf = built / "reports" / f"{slug}.pdf"
-        if pdf.exists():
+        page = staged.get(slug)
+        if slug in q.pdf_slugs and page is not None and not page.failed and pdf.exists():
             atomic_write_bytes(q.root / "pdf" / f"{slug}.pdf", pdf.read_bytes())
+        elif pdf.exists():
+            pdf.unlink()  # a failed unit has no PDF, as with the built-in renderer
+        shutil.rmtree(built / "reports" / f"{slug}_figures", ignore_errors=True)
     replace_dir(built, q.root / "site")
     shutil.rmtree(stage, ignore_errors=True)
 

@@ -15,7 +15,9 @@ Stages
 4. **render**: the site (index, methodology, unit pages, downloads) and the
    PDFs, by Quarto or by the built-in renderer.
 5. **manifest**: ``manifest.json`` with params, data hashes, versions, git
-   commit, template hash, and each unit's status and timings.
+   commit, template hash, and every unit's status, report date and timings,
+   with what this invocation did to it (``--only`` leaves the others as they
+   were; the manifest still lists them).
 
 Re-runs skip a unit whose inputs (params, data hash, template, library and
 renderer) are unchanged and whose outputs all exist, unless ``force``. Every
@@ -54,6 +56,7 @@ from analysis.report.pipeline.paths import (
 from analysis.report.pipeline.snapshot import RunData
 from analysis.report.pipeline.state import (
     UnitOutcome,
+    now_iso,
     ordered_all,
     read_state,
     write_state,
@@ -167,10 +170,13 @@ def _outputs_exist(
     return all(p.exists() for p in need)
 
 
-def render_unit(paths: RunPaths, slug: str, status: str, site_title: str) -> dict[str, float]:
+def render_unit(
+    paths: RunPaths, slug: str, status: str, site_title: str, index_date: str | None = None
+) -> dict[str, float]:
     """Built-in renderer: a unit's page, and its PDF unless the unit failed.
 
-    The page links the PDF exactly when one is made. Returns the seconds each took.
+    The page links the PDF exactly when one is made, and notes ``index_date``
+    when it is not the report's own date. Returns the seconds each took.
     """
     from analysis.report.pipeline import render_builtin
 
@@ -178,7 +184,7 @@ def render_unit(paths: RunPaths, slug: str, status: str, site_title: str) -> dic
     seconds = {}
     t = time.perf_counter()
     render_builtin.render_unit_page(
-        nb, paths.page(slug), site_title=site_title, pdf=status != "failed"
+        nb, paths.page(slug), site_title=site_title, pdf=status != "failed", index_date=index_date
     )
     seconds["html"] = time.perf_counter() - t
     if status != "failed":
@@ -233,10 +239,12 @@ def process_unit(task: UnitTask) -> UnitOutcome:
         seconds=seconds,
         cell_seconds=dict(ex.cell_seconds),
         components=components or {},
+        date=str(task.meta.get("date", "")),
     )
     if task.render_builtin:
         seconds.update(render_unit(paths, task.slug, outcome.status, task.site_title))
     seconds["total"] = time.perf_counter() - t0
+    outcome.finished = now_iso()
     write_state(paths, outcome)
     return outcome
 
@@ -257,7 +265,13 @@ def choose_renderer(name: RendererName) -> Literal["quarto", "builtin"]:
 def _crashed(task: UnitTask, exc: BaseException) -> UnitOutcome:
     """Outcome (and state file) of a unit whose worker raised or died."""
     outcome = UnitOutcome(
-        task.unit, task.slug, "failed", f"worker crashed: {exc!r}", task.input_hash
+        task.unit,
+        task.slug,
+        "failed",
+        f"worker crashed: {exc!r}",
+        task.input_hash,
+        date=str(task.meta.get("date", "")),
+        finished=now_iso(),
     )
     write_state(RunPaths(Path(task.run_dir)), outcome)
     return outcome
@@ -380,6 +394,8 @@ def run(
         seconds,
         t_start,
         render=not execute_only,
+        command="execute" if execute_only else "run",
+        only=None if only is None else units,
     )
 
 
@@ -397,8 +413,15 @@ def _finish(
     t_start: float,
     *,
     render: bool,
+    command: str,
+    only: list[str] | None = None,
 ) -> RunSummary:
-    """Collect tables, render the site, write the manifest (shared by run and render)."""
+    """Collect tables, render the site, write the manifest (shared by run and render).
+
+    ``outcomes`` are the units this invocation covered (``command``: run,
+    execute or render; ``only``: the ``--only`` selection, if any); the site
+    and the manifest cover every unit of the run.
+    """
     from analysis.report.pipeline import site
     from analysis.report.pipeline.manifest import write_manifest
 
@@ -425,6 +448,8 @@ def _finish(
         outcomes=summary.outcomes,
         states=everyone,
         extra=kind.summarize(paths, params),
+        command=command,
+        only=only,
     )
     if render:
         site.write_downloads(inputs, paths.site)
@@ -454,12 +479,13 @@ def render(
             "run 'factor-report execute' (or 'run') first"
         )
     seconds: dict[str, float] = {}
+    date = build_date()
     if which == "builtin":
         t = time.perf_counter()
         for o in tqdm(
             outcomes, desc="pages", unit=kind.unit_noun, disable=not progress, file=sys.stderr
         ):
-            render_unit(paths, o.slug, o.status, params.title)
+            render_unit(paths, o.slug, o.status, params.title, index_date=date)
         seconds["pages"] = time.perf_counter() - t
     return _finish(
         kind,
@@ -470,10 +496,11 @@ def render(
         template,
         outcomes,
         which,
-        build_date(),
+        date,
         seconds,
         t_start,
         render=True,
+        command="render",
     )
 
 

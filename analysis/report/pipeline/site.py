@@ -7,11 +7,16 @@ the methodology is Markdown from ``templates/site/methodology.md.j2`` around
 the kind's own section. The built-in renderer wraps them in its page layout;
 the Quarto renderer puts them into ``index.qmd`` and ``methodology.qmd`` (see
 :mod:`.render_quarto`).
+
+Everything here is published: a failure's reason is one short line (the full
+one, without absolute paths, in the cell's ``title``), see :func:`failure_text`
+and :mod:`.public`.
 """
 
 from __future__ import annotations
 
 import io
+import re
 import zipfile
 from pathlib import Path
 
@@ -23,9 +28,45 @@ from analysis.report.pipeline import render_builtin, render_quarto
 from analysis.report.pipeline.display import md_escape
 from analysis.report.pipeline.kind import SiteInputs
 from analysis.report.pipeline.paths import TEMPLATES, RunPaths
+from analysis.report.pipeline.public import public_text, short_reason
 from analysis.report.pipeline.render_quarto import QuartoSite
 
 SITE_TEMPLATES = TEMPLATES / "site"
+
+STATUS_LIMIT = 80
+"""Longest reason an index table shows (the whole reason is the cell's ``title``)."""
+
+_INDEX_DATE = re.compile(r'data-index-date="([^"]*)"')
+
+
+def failure_text(reason: str, limit: int = STATUS_LIMIT) -> dict[str, str]:
+    """A failure's reason for an index table: ``{"text": short line, "title": whole reason}``.
+
+    Parameters
+    ----------
+    reason
+        The reason as recorded (``"<ename>: <evalue>"``, a component's status ...).
+    limit
+        Longest ``text``.
+
+    Returns
+    -------
+    dict
+        ``text``: the first line cut to ``limit`` characters; ``title``: the
+        whole reason on one line. Neither holds an absolute path.
+    """
+    return {
+        "text": short_reason(reason, "", limit),
+        "title": " ".join(public_text(reason).split()),
+    }
+
+
+def status_fields(word: str, reason: str) -> dict[str, str]:
+    """A table row's ``status`` (``"<word>: <short reason>"``) and ``status_title`` (all of it)."""
+    if not reason:
+        return {"status": word, "status_title": ""}
+    failure = failure_text(reason)
+    return {"status": f"{word}: {failure['text']}", "status_title": failure["title"]}
 
 
 def env(autoescape: bool) -> jinja2.Environment:
@@ -62,7 +103,11 @@ def index_body(site: SiteInputs) -> str:
     counts = {s: sum(o.status == s for o in outcomes) for s in ("ok", "partial", "failed")}
     counts["total"] = len(outcomes)
     failures = [
-        {"unit": o.unit, "reason": o.error or "failed", "page": f"reports/{o.slug}.html"}
+        {
+            "unit": o.unit,
+            "reason": failure_text(o.error or "failed"),
+            "page": f"reports/{o.slug}.html",
+        }
         for o in outcomes
         if o.status == "failed"
     ]
@@ -134,6 +179,7 @@ def quarto_site(site: SiteInputs) -> QuartoSite:
         notebooks={o.slug: site.paths.notebook(o.slug) for o in site.outcomes},
         pdf_slugs=site.pdf_slugs,
         downloads=download_files(site),
+        date=site.date,
     )
 
 
@@ -168,6 +214,41 @@ def render_site(site: SiteInputs, renderer: str) -> None:
     )
     write_downloads(site, paths.site)
     remove_stale_pages(paths, set(params.slugs.values()))
+    refresh_page_dates(site)
+
+
+def page_index_date(page: Path) -> str | None:
+    """The index date a built-in unit page notes (``None``: no note, or no page)."""
+    if not page.exists():
+        return None
+    m = _INDEX_DATE.search(page.read_text(encoding="utf-8"))
+    return m.group(1) if m else None
+
+
+def refresh_page_dates(site: SiteInputs) -> list[str]:
+    """Re-render the built-in pages whose report date differs from the index's date.
+
+    A unit left out of a partial re-run (``--only``) keeps its page, made on
+    its own report date; the page then says both dates. A page that already
+    notes this index's date is left alone. Returns the slugs re-rendered.
+    """
+    done = []
+    for o in site.outcomes:
+        page, notebook = site.paths.page(o.slug), site.paths.notebook(o.slug)
+        older = bool(o.date) and o.date != site.date  # "": a state file without a date
+        if not older or not notebook.exists() or not page.exists():
+            continue
+        if page_index_date(page) == site.date:
+            continue
+        render_builtin.render_unit_page(
+            notebook,
+            page,
+            site_title=site.params.title,
+            pdf=o.status != "failed" and site.paths.unit_pdf(o.slug).exists(),
+            index_date=site.date,
+        )
+        done.append(o.slug)
+    return done
 
 
 def remove_stale_pages(paths: RunPaths, keep: set[str]) -> None:

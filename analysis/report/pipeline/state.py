@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import json
-from dataclasses import asdict, dataclass, field
+import os
+from dataclasses import asdict, dataclass, field, fields
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Literal
 
@@ -34,6 +36,11 @@ class UnitOutcome:
         Timings: per stage, and per code cell of the notebook.
     components
         Each component's status as the notebook recorded it (``"ok"`` or a reason).
+    date
+        Report date of the unit's outputs (:func:`~.paths.build_date` when its
+        notebook ran); ``""`` in state files written before it was recorded.
+    finished
+        When the unit's notebook run ended (UTC, ISO 8601, see :func:`now_iso`).
     """
 
     unit: str
@@ -44,9 +51,22 @@ class UnitOutcome:
     seconds: dict[str, float] = field(default_factory=dict)
     cell_seconds: dict[str, float] = field(default_factory=dict)
     components: dict[str, str] = field(default_factory=dict)
+    date: str = ""
+    finished: str = ""
 
     def to_json(self) -> str:
         return json.dumps(asdict(self), indent=2, sort_keys=True)
+
+
+def now_iso() -> str:
+    """The current time (UTC, ISO 8601, seconds); ``SOURCE_DATE_EPOCH`` when set.
+
+    Like :func:`~.paths.build_date`: a reproducible build records the fixed
+    epoch instead of the wall clock.
+    """
+    epoch = os.environ.get("SOURCE_DATE_EPOCH")
+    when = datetime.fromtimestamp(int(epoch), UTC) if epoch else datetime.now(UTC)
+    return when.isoformat(timespec="seconds")
 
 
 def state_path(paths: RunPaths, slug: str) -> Path:
@@ -64,8 +84,10 @@ def read_state(paths: RunPaths, slug: str) -> UnitOutcome | None:
     if not p.exists():
         return None
     try:
-        return UnitOutcome(**json.loads(p.read_text(encoding="utf-8")))
-    except (ValueError, TypeError):
+        doc = json.loads(p.read_text(encoding="utf-8"))
+        known = {f.name for f in fields(UnitOutcome)}
+        return UnitOutcome(**{k: v for k, v in doc.items() if k in known})
+    except (ValueError, TypeError, AttributeError):
         return None
 
 

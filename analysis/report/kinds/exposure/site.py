@@ -10,7 +10,8 @@ import pandas as pd
 from analysis import charts
 from analysis.report.kinds.exposure.params import ExposureParams
 from analysis.report.pipeline.display import Cell, figure_html, md_escape
-from analysis.report.pipeline.site import SiteInputs, env
+from analysis.report.pipeline.public import file_label
+from analysis.report.pipeline.site import SiteInputs, env, status_fields
 from analysis.report.pipeline.state import UnitOutcome
 
 
@@ -48,7 +49,11 @@ def index_tables(
                     "r2": Cell.num(None if f is None else f["r_squared"], ".3f"),
                     "adj_r2": Cell.num(None if f is None else f["adj_r_squared"], ".3f"),
                     "nobs": Cell.num(None if f is None else f["nobs"], ".0f"),
-                    "status": "ok" if ok else f"failed: {reason}".rstrip(": "),
+                    **(
+                        {"status": "ok", "status_title": ""}
+                        if ok
+                        else status_fields("failed", reason)
+                    ),
                     "status_class": "ok" if ok else "failed",
                     "page": f"reports/{slug}.html",
                     "pdf": f"reports/{slug}.pdf" if slug in pdfs else None,
@@ -126,7 +131,7 @@ def licence_lines(site: SiteInputs) -> list[str]:
             "`auto_adjust=True`); Yahoo's terms of service apply (personal, non-commercial use)."
         )
     else:
-        files = [str(p) for p in (params.data.prices, params.data.factors) if p is not None]
+        files = [file_label(p) for p in (params.data.prices, params.data.factors) if p is not None]
         lines.append(f"User files: {md_escape(', '.join(files))}; their licence is the user's.")
     if data.source != "sample" and any(
         m.definition.origin == "french" for m in params.resolved_models()

@@ -7,7 +7,8 @@ from typing import Any
 from analysis.factors.returns import PERIODS_PER_YEAR
 from analysis.report.kinds.forecast.params import ForecastParams
 from analysis.report.pipeline.display import Cell, md_escape
-from analysis.report.pipeline.site import SiteInputs, env
+from analysis.report.pipeline.public import file_label
+from analysis.report.pipeline.site import SiteInputs, env, status_fields
 
 _SOURCE_TEXT = {
     "sample": "bundled sample data (real data from PyPI packages, offline)",
@@ -66,9 +67,11 @@ def summary_rows(site: SiteInputs) -> list[dict[str, Any]]:
                     "sharpe": Cell.num(sharpe, ".2f"),
                     "sizing": best_sizing or "—",
                     "mdd": Cell.num(mdd, ".1%"),
-                    "status": "ok"
-                    if ok
-                    else ("not run" if never else f"failed: {reason}".rstrip(": ")),
+                    **(
+                        {"status": "ok" if ok else "not run", "status_title": ""}
+                        if ok or never
+                        else status_fields("failed", reason)
+                    ),
                     "status_class": "ok" if ok else ("notrun" if never else "failed"),
                     "page": None if never else f"reports/{slug}.html",
                     "pdf": f"reports/{slug}.pdf" if slug in site.pdf_slugs else None,
@@ -204,6 +207,6 @@ def licence_lines(site: SiteInputs) -> list[str]:
                 "free to use with attribution."
             )
     else:
-        files = [str(x) for x in (p.data.prices, p.data.factors) if x is not None]
+        files = [file_label(x) for x in (p.data.prices, p.data.factors) if x is not None]
         lines.append(f"User files: {md_escape(', '.join(files))}; their licence is the user's.")
     return lines

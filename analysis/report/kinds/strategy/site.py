@@ -7,7 +7,8 @@ from typing import Any
 from analysis.report.kinds.strategy.params import StrategyParams
 from analysis.report.pipeline.display import Cell, md_escape
 from analysis.report.pipeline.kind import SiteInputs
-from analysis.report.pipeline.site import env
+from analysis.report.pipeline.public import file_label
+from analysis.report.pipeline.site import env, status_fields
 
 _SOURCE_TEXT = {
     "sample": "bundled sample data (real data from PyPI packages, offline)",
@@ -66,9 +67,11 @@ def summary_rows(site: SiteInputs) -> list[dict[str, Any]]:
                 "sharpe": Cell.num(net.get("sharpe"), ".2f"),
                 "mdd": Cell.num(net.get("max_drawdown"), ".1%"),
                 "turnover": Cell.num(net.get("turnover"), ".1f"),
-                "status": "ok"
-                if ok
-                else ("not run" if never else f"{o.status if o else 'failed'}: {reason}"),
+                **(
+                    {"status": "ok" if ok else "not run", "status_title": ""}
+                    if ok or never
+                    else status_fields(o.status if o else "failed", reason)
+                ),
                 "status_class": "ok" if ok else ("notrun" if never else "failed"),
                 "page": None if never else f"reports/{slug}.html",
                 "pdf": f"reports/{slug}.pdf" if slug in site.pdf_slugs else None,
@@ -168,5 +171,5 @@ def licence_lines(site: SiteInputs) -> list[str]:
             "Prices: Yahoo Finance through the yfinance package (adjusted closes); Yahoo's "
             "terms of service apply (personal, non-commercial use)."
         ]
-    files = [str(x) for x in (p.data.prices, p.data.panel) if x is not None]
+    files = [file_label(x) for x in (p.data.prices, p.data.panel) if x is not None]
     return [f"User files: {md_escape(', '.join(files))}; their licence is the user's."]
