@@ -88,9 +88,7 @@ def watch_page(page: Any, local: tuple[str, ...] = ("file://", "data:")) -> list
     page.on(
         "request",
         lambda r: (
-            problems.append(f"network request: {r.url}")
-            if not r.url.startswith(local)
-            else None
+            problems.append(f"network request: {r.url}") if not r.url.startswith(local) else None
         ),
     )
     return problems
