@@ -14,9 +14,9 @@ It produces what ``quarto render`` makes of this project (see
 * **PDF** (:func:`render_unit_pdf`): the way Quarto's ``format: typst`` does
   it. The notebook becomes one pandoc Markdown document (outputs by
   :data:`PDF_PRIORITY`, code not shown), pandoc writes Typst through the
-  template ``templates/builtin/report.typ`` and the ``typst`` package compiles
-  it. The document date is the report's date, so the same notebook gives the
-  same bytes.
+  template ``templates/typst/report.typ`` (the report style it shares with
+  Quarto) and the ``typst`` package compiles it. The document date is the
+  report's date, so the same notebook gives the same bytes.
 
 Everything is written atomically (temporary file, then rename).
 
@@ -75,7 +75,9 @@ __all__ = [
 ]
 
 TEMPLATES = Path(__file__).resolve().parents[3] / "templates" / "builtin"
-"""``templates/builtin/`` of the project (page layout, nbconvert and Typst templates, assets)."""
+"""``templates/builtin/`` of the project (page layout, nbconvert templates, assets)."""
+TYPST_TEMPLATES = TEMPLATES.parent / "typst"
+"""``templates/typst/``: the PDF report's pandoc template and the style it shares with Quarto."""
 
 GENERATOR = f"factor-report {__version__} (built-in renderer)"
 
@@ -93,7 +95,7 @@ PDF_PRIORITY: tuple[str, ...] = ("text/markdown", "image/png", "image/jpeg", "te
 """MIME types the PDF shows, best first (Quarto's ``format: typst`` order)."""
 
 PDF_TEXT_WIDTH_IN = (21.0 - 2 * 2.2) / 2.54
-"""Text width of the PDF (A4, 2.2 cm side margins, as in ``templates/builtin/report.typ``)."""
+"""Text width of the PDF (A4, 2.2 cm side margins, as in ``templates/typst/typst-template.typ``)."""
 PDF_MAX_IMAGE_HEIGHT_IN = 0.78 * (29.7 - 2.7 - 2.5) / 2.54
 """Tallest image in the PDF: most of the text height, leaving room for its caption."""
 
@@ -600,14 +602,6 @@ def _pdf_markdown(report: _Report, folder: Path) -> tuple[str, bool]:
     return "\n\n".join(b.strip("\n") for b in blocks if b.strip()) + "\n", h1
 
 
-def _date_parts(date: str) -> tuple[int, int, int] | None:
-    try:
-        d = dt.date.fromisoformat(date[:10])
-    except ValueError:
-        return None
-    return d.year, d.month, d.day
-
-
 def render_unit_pdf(nb_path: Path, out: Path) -> None:
     """Render an executed notebook as an A4 PDF report with Typst.
 
@@ -639,6 +633,7 @@ def render_unit_pdf(nb_path: Path, out: Path) -> None:
             "title": report.title,
             "subtitle": report.subtitle,
             "date": report.date,
+            "report_date": report.date,
             "unit": report.unit,
             "unit_label": report.unit_label,
             "kicker": report.kicker,
@@ -649,18 +644,13 @@ def render_unit_pdf(nb_path: Path, out: Path) -> None:
             meta["error"] = report.reasons[0]
         args = [
             "--standalone",
-            f"--template={TEMPLATES / 'report.typ'}",
+            f"--template={TYPST_TEMPLATES / 'report.typ'}",
             "--columns=10000",
             "--metadata=lang:en",
         ]
         for key, value in meta.items():
             if value:
                 args += ["-M", f"{key}={value}"]
-        parts = _date_parts(report.date)
-        if parts:
-            args += ["-V", "doc-date=true"]
-            args += ["-V", f"doc-year={parts[0]}", "-V", f"doc-month={parts[1]}"]
-            args += ["-V", f"doc-day={parts[2]}"]
         if not has_h1:
             args.append("--shift-heading-level-by=-1")
         source = _pandoc(md, "typst", args)

@@ -43,7 +43,7 @@ QUARTO_TEMPLATES = PROJECT_ROOT / "templates" / "quarto"
 """``quarto.css`` and ``theme.scss`` (staged in ``assets/``), the partials, the metadata."""
 TEMPLATE_PARTIALS = {
     "typst-template.typ": PROJECT_ROOT / "templates" / "typst" / "typst-template.typ",
-    "typst-show.typ": PROJECT_ROOT / "templates" / "quarto" / "typst-show.typ",
+    "typst-show.typ": PROJECT_ROOT / "templates" / "typst" / "typst-show.typ",
     "title-block.html": PROJECT_ROOT / "templates" / "quarto" / "title-block.html",
 }
 """Quarto template partials of the unit pages (staged in ``_partials/``): the shared PDF
