@@ -121,13 +121,13 @@ def test_staged_project_has_quartos_shape(
         "downloads/rolling.zip",
     ):
         assert (stage / name).exists(), name
-    # the listing picks up titles from each notebook's first raw cell (NOTES item 2)
+    # the page's title and metadata come from the notebook's first raw cell (NOTES item 2)
     nb = nbformat.read(stage / "reports" / "JNJ.ipynb", as_version=4)
     assert read_front_matter(nb)["title"] == "JNJ — factor exposures"
     index = (stage / "index.qmd").read_text()
     front = yaml.safe_load(index.split("---")[1])
-    assert front["listing"]["contents"] == "reports/*.ipynb" and front["listing"]["type"] == "table"
-    assert "```{=html}" in index and "::: {#report-listing}" in index
+    assert front["page-layout"] == "full" and "listing" not in front
+    assert "```{=html}" in index and 'href="reports/JNJ.html"' in index
     assert 'src="assets/plotly.min.js"' in front["include-in-header"]["text"]
     # each code cell keeps its source (shown folded) and is followed by a Markdown cell
     # holding its outputs: headings at top level (so they are in the TOC, NOTES item 7),
@@ -215,3 +215,32 @@ def test_quarto_failure_is_reported(tmp_path: Path, monkeypatch: pytest.MonkeyPa
     with pytest.raises(Exception, match="--renderer quarto: 'quarto' is not on PATH"):
         monkeypatch.setenv("PATH", str(tmp_path))
         runner_mod.choose_renderer("quarto")
+
+
+def test_only_changed_pages_are_rendered_again(tmp_path: Path) -> None:
+    stage, site = tmp_path / "stage", tmp_path / "site"
+    (stage / "reports" / "A_figures").mkdir(parents=True)
+    (stage / "_quarto.yml").write_text("project: {}")
+    for slug in ("A", "B"):
+        (stage / "reports" / f"{slug}.ipynb").write_text(f"{{{slug}}}")
+    (stage / "reports" / "A_figures" / "figure-001.png").write_bytes(b"png")
+    (site / "reports").mkdir(parents=True)
+    (site / "site_libs").mkdir()
+    for name in ("index.html", "reports/A.html", "reports/B.html"):
+        (site / name).write_text("page")
+    first = render_quarto.stage_digests(stage, ["A", "B"], "1.7.34")
+    assert render_quarto.pages_to_render({}, first, site) == ["A", "B"]
+    assert render_quarto.pages_to_render(first, first, site) == []
+    # a page's own notebook or figure changed: that page only
+    (stage / "reports" / "A_figures" / "figure-001.png").write_bytes(b"png2")
+    second = render_quarto.stage_digests(stage, ["A", "B"], "1.7.34")
+    assert render_quarto.pages_to_render(first, second, site) == ["A"]
+    # shared inputs, another Quarto, a missing page or a site Quarto did not make: all / that one
+    (stage / "_quarto.yml").write_text("project: {render: []}")
+    third = render_quarto.stage_digests(stage, ["A", "B"], "1.7.34")
+    assert render_quarto.pages_to_render(second, third, site) == ["A", "B"]
+    assert render_quarto.pages_to_render(third, {**third, "quarto": "1.8"}, site) == ["A", "B"]
+    (site / "reports" / "B.html").unlink()
+    assert render_quarto.pages_to_render(third, third, site) == ["B"]
+    (site / "site_libs").rmdir()
+    assert render_quarto.pages_to_render(third, third, site) == ["A", "B"]

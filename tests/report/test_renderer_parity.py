@@ -164,8 +164,15 @@ def pdf_text(pdf: Path) -> str:
     return subprocess.run([exe, str(pdf), "-"], capture_output=True, text=True, check=True).stdout
 
 
+_QUOTES = str.maketrans(
+    {"\u2018": "'", "\u2019": "'", "\u201c": '"', "\u201d": '"', "\u00ad": None}
+)
+
+
 def _squash(text: str) -> str:
-    return re.sub(r"\s+", "", text)
+    """Text without whitespace and soft hyphens (line breaks fall anywhere, words may be
+    hyphenated) and with typographic quotes plain."""
+    return re.sub(r"\s+", "", text.translate(_QUOTES))
 
 
 def units(root: Path) -> list[str]:

@@ -23,8 +23,11 @@ PDFs are copied to ``<run>/pdf``.
 
 from __future__ import annotations
 
+import hashlib
+import json
 import shutil
 import subprocess
+import time
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -75,29 +78,23 @@ def _front_matter(meta: dict[str, Any]) -> str:
 
 
 def index_qmd(title: str, body_html: str) -> str:
-    """``index.qmd``: the shared index body as raw HTML, then Quarto's own listing."""
+    """``index.qmd``: the shared index body (the kind's tables link every unit) as raw HTML.
+
+    Full page width, so that the wide index tables fit; no Quarto listing, as
+    the tables already list and link every unit's page and PDF.
+    """
     meta = {
         "title": title,
         "toc": False,
         "page-layout": "full",
         "include-in-header": {
-            "text": '<script src="assets/plotly.min.js"></script>'
+            # (replaces _quarto.yml's include-in-header: keep its no-favicon link)
+            "text": '<link rel="icon" href="data:,">'
+            '<script src="assets/plotly.min.js"></script>'
             '<script src="assets/site.js"></script>'
         },
-        "listing": {
-            "id": "report-listing",
-            "contents": "reports/*.ipynb",
-            "type": "table",
-            "fields": ["title", "subtitle", "date"],
-            "sort": "title",
-        },
     }
-    return (
-        _front_matter(meta)
-        + "\n```{=html}\n"
-        + body_html
-        + "\n```\n\n## All reports\n\n::: {#report-listing}\n:::\n"
-    )
+    return _front_matter(meta) + "\n```{=html}\n" + body_html + "\n```\n"
 
 
 def methodology_qmd(markdown: str) -> str:
@@ -157,8 +154,74 @@ def stage_project(q: QuartoSite, stage: Path) -> dict[str, quarto_notebook.Stage
     return staged
 
 
-def render_run(q: QuartoSite, *, quarto: str = "quarto", timeout: float = 3600) -> None:
+RECORD = "quarto-render.json"
+"""In ``<run>/state/``: digests of what the last Quarto render was made from."""
+
+
+def _digest(root: Path, files: list[Path]) -> str:
+    h = hashlib.sha256()
+    for f in sorted(files):
+        h.update(f.relative_to(root).as_posix().encode() + b"\0" + f.read_bytes() + b"\0")
+    return h.hexdigest()
+
+
+def stage_digests(stage: Path, slugs: list[str], quarto_version: str) -> dict[str, Any]:
+    """What each page is made from, and what every page shares (config, partials, assets).
+
+    A page's digest covers its staged notebook and its PDF figures; the project
+    digest covers everything else that Quarto reads for a unit page, and the
+    Quarto version.
+    """
+    pages = {
+        s: _digest(
+            stage,
+            [stage / "reports" / f"{s}.ipynb", *(stage / "reports" / f"{s}_figures").glob("*")],
+        )
+        for s in slugs
+    }
+    shared = [
+        p
+        for p in stage.rglob("*")
+        if p.is_file()
+        and p.parent != stage / "downloads"
+        and p.name not in ("index.qmd", "methodology.qmd")
+        and not (p.parent == stage / "reports" and p.suffix == ".ipynb")
+        and not p.parent.name.endswith("_figures")
+    ]
+    return {"quarto": quarto_version, "project": _digest(stage, shared), "pages": pages}
+
+
+def pages_to_render(previous: Mapping[str, Any], now: Mapping[str, Any], site: Path) -> list[str]:
+    """The unit pages whose inputs changed since the last render (all, when the project did)."""
+    slugs = list(now["pages"])
+    if (
+        previous.get("quarto") != now["quarto"]
+        or previous.get("project") != now["project"]
+        or not (site / "index.html").exists()
+        or not (site / "site_libs").is_dir()  # the site there was not made by Quarto
+    ):
+        return slugs
+    old = previous.get("pages", {})
+    return [
+        s
+        for s in slugs
+        if old.get(s) != now["pages"][s] or not (site / "reports" / f"{s}.html").exists()
+    ]
+
+
+def quarto_version(quarto: str) -> str:
+    proc = subprocess.run([quarto, "--version"], capture_output=True, text=True, check=False)
+    return proc.stdout.strip()
+
+
+def render_run(q: QuartoSite, *, quarto: str = "quarto", timeout: float = 3600) -> list[str]:
     """Stage, render with Quarto, and move the site and PDFs into the run folder.
+
+    Only what changed is rendered again: when the project (configuration,
+    partials, assets, Quarto version) is as at the last render, the previous
+    site is the starting point and Quarto renders the index, the methodology and
+    the unit pages whose staged notebook changed (``--no-clean`` keeps the
+    others). Returns the unit pages rendered.
 
     Raises
     ------
@@ -168,9 +231,28 @@ def render_run(q: QuartoSite, *, quarto: str = "quarto", timeout: float = 3600) 
     """
     stage = q.root / ".quarto-stage"
     staged = stage_project(q, stage)
+    record = q.root / "state" / RECORD
+    previous = json.loads(record.read_text(encoding="utf-8")) if record.exists() else {}
+    now = stage_digests(stage, list(staged), quarto_version(quarto))
+    site = q.root / "site"
+    changed = pages_to_render(previous, now, site)
     cmd = quarto_command(stage, quarto)
-    proc = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout, check=False)
     built = stage / "_site"
+    if len(changed) < len(staged):
+        shutil.copytree(site, built)
+        config = yaml.safe_load((stage / "_quarto.yml").read_text(encoding="utf-8"))
+        config["project"]["render"] = [
+            "index.qmd",
+            "methodology.qmd",
+            *(f"reports/{s}.ipynb" for s in changed),
+        ]
+        atomic_write_text(
+            stage / "_quarto.yml", yaml.safe_dump(config, sort_keys=False, allow_unicode=True)
+        )
+        cmd.append("--no-clean")
+    t = time.perf_counter()
+    proc = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout, check=False)
+    seconds = time.perf_counter() - t
     if proc.returncode != 0 or not (built / "index.html").exists():
         tail = "\n".join((proc.stderr or proc.stdout).strip().splitlines()[-15:])
         raise RenderError(f"{' '.join(cmd)} failed (exit {proc.returncode}):\n{tail}")
@@ -181,12 +263,22 @@ def render_run(q: QuartoSite, *, quarto: str = "quarto", timeout: float = 3600) 
         pdf = built / "reports" / f"{slug}.pdf"
         page = staged.get(slug)
         if slug in q.pdf_slugs and page is not None and not page.failed and pdf.exists():
-            atomic_write_bytes(q.root / "pdf" / f"{slug}.pdf", pdf.read_bytes())
+            if slug in changed or not (q.root / "pdf" / f"{slug}.pdf").exists():
+                atomic_write_bytes(q.root / "pdf" / f"{slug}.pdf", pdf.read_bytes())
         elif pdf.exists():
             pdf.unlink()  # a failed unit has no PDF, as with the built-in renderer
         shutil.rmtree(built / "reports" / f"{slug}_figures", ignore_errors=True)
-    replace_dir(built, q.root / "site")
+    for p in (built / "reports").iterdir():  # pages of units no longer in the run
+        if p.is_file() and p.suffix in (".html", ".pdf") and p.stem not in q.notebooks:
+            p.unlink()
+    for name, payload in q.downloads.items():  # resources of the pages not rendered again
+        atomic_write_bytes(built / "downloads" / name, payload)
+    replace_dir(built, site)
+    # what was rendered and how long `quarto render` took (index and methodology included)
+    now |= {"rendered": changed, "seconds": round(seconds, 2)}
+    atomic_write_text(record, json.dumps(now, indent=1, sort_keys=True) + "\n")
     shutil.rmtree(stage, ignore_errors=True)
+    return changed
 
 
 def replace_dir(new: Path, dest: Path) -> None:
