@@ -38,6 +38,7 @@ from typing import Any
 import jinja2
 import nbformat
 import yaml
+from nbconvert.filters import strip_ansi
 
 from analysis import __version__
 from analysis.report.pipeline import public, render_builtin
@@ -113,7 +114,7 @@ class _Outputs:
         name = f"figure-{self.n_figures:03d}.{ext}"
         (self.figures_dir / name).write_bytes(data)
         rel = f"{self.figures_dir.name}/{name}"
-        return render_builtin._image_md(rel, data, caption)
+        return render_builtin.image_markdown(rel, data, caption)
 
     def convert(self, outputs: list[Any]) -> Iterator[str]:
         i = 0
@@ -122,29 +123,27 @@ class _Outputs:
             i += 1
             kind = out.output_type
             if kind == "stream":
-                yield render_builtin._fence(
-                    render_builtin.strip_ansi(render_builtin._source(out.text))
-                )
+                yield render_builtin.fence_block(strip_ansi(render_builtin.source_text(out.text)))
             elif kind == "error":
-                reason = public.short_reason(out.ename, render_builtin.strip_ansi(out.evalue))
+                reason = public.short_reason(out.ename, strip_ansi(out.evalue))
                 yield (
                     f"**Error:** {md_escape(reason)}. The traceback is in the "
                     f"[executed notebook]({self.notebook_href})."
                 )
             elif kind in ("display_data", "execute_result"):
-                caption = render_builtin._figure_caption(outputs[i]) if i < len(outputs) else None
+                caption = render_builtin.figure_caption(outputs[i]) if i < len(outputs) else None
                 md, used_caption = self._display(out.data, caption)
                 yield md
                 if used_caption:
                     i += 1
                     yield _only(
-                        "html", render_builtin._source(outputs[i - 1].data["text/markdown"])
+                        "html", render_builtin.source_text(outputs[i - 1].data["text/markdown"])
                     )
 
     def _display(self, data: Any, caption: str | None) -> tuple[str, bool]:
-        html_mime = render_builtin._pick(data, render_builtin.HTML_PRIORITY)
-        pdf_mime = render_builtin._pick(data, render_builtin.PDF_PRIORITY)
-        text = {m: render_builtin._source(data[m]) for m in (html_mime, pdf_mime) if m}
+        html_mime = render_builtin.pick_mime(data, render_builtin.HTML_PRIORITY)
+        pdf_mime = render_builtin.pick_mime(data, render_builtin.PDF_PRIORITY)
+        text = {m: render_builtin.source_text(data[m]) for m in (html_mime, pdf_mime) if m}
         if html_mime == pdf_mime == "text/markdown":
             md = text["text/markdown"]
             return (self._table_md(md) if _TABLE_CAPTION.search(md) else md), False
@@ -162,9 +161,9 @@ class _Outputs:
             used_caption = caption is not None
             parts.append(_only("typst", self._figure_md(raw, ext, caption or "")))
         elif pdf_mime == "text/plain" and html_mime != "text/plain":
-            parts.append(_only("typst", render_builtin._fence(text["text/plain"])))
+            parts.append(_only("typst", render_builtin.fence_block(text["text/plain"])))
         elif pdf_mime == "text/plain":
-            parts.append(render_builtin._fence(text["text/plain"]))
+            parts.append(render_builtin.fence_block(text["text/plain"]))
         return "\n\n".join(parts), used_caption
 
 
@@ -202,7 +201,7 @@ def stage_notebook(src: Path, dest: Path, *, slug: str, pdf: bool, index_date: s
     index_date
         The date of the index; the page says when its own report date differs.
     """
-    report = render_builtin._load(src)
+    report = render_builtin.load_report(src)
     href = public.notebook_href(slug, depth=1)
     conv = _Outputs(slug, dest.parent / f"{slug}_figures", href)
     reasons = report.reasons
@@ -216,12 +215,10 @@ def stage_notebook(src: Path, dest: Path, *, slug: str, pdf: bool, index_date: s
     cells: list[Any] = [nbformat.v4.new_markdown_cell(_raw_html(header))]
     for cell in report.notebook.cells:
         if cell.cell_type == "markdown":
-            cells.append(nbformat.v4.new_markdown_cell(render_builtin._source(cell.source)))
+            cells.append(nbformat.v4.new_markdown_cell(render_builtin.source_text(cell.source)))
         elif cell.cell_type == "code":
-            code = nbformat.v4.new_code_cell(render_builtin._source(cell.source))
-            if cell.metadata.get("transient", {}).get("remove_source"):
-                code.metadata["transient"] = {"remove_source": True}
-            cells.append(code)
+            if not cell.metadata.get("transient", {}).get("remove_source"):  # remove-input
+                cells.append(nbformat.v4.new_code_cell(render_builtin.source_text(cell.source)))
             md = "\n\n".join(b.strip("\n") for b in conv.convert(list(cell.outputs)) if b.strip())
             if md:
                 cells.append(nbformat.v4.new_markdown_cell(md))
@@ -247,6 +244,8 @@ def stage_notebook(src: Path, dest: Path, *, slug: str, pdf: bool, index_date: s
     front = {k: v for k, v in front.items() if v is not None}
     raw = "---\n" + yaml.safe_dump(front, sort_keys=False, allow_unicode=True, width=10_000) + "---"
     nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_raw_cell(raw), *cells])
+    for i, cell in enumerate(nb.cells):
+        cell.id = f"cell-{i}"  # not nbformat's random ids: the same notebook stages the same bytes
     nb.metadata = {
         k: v for k, v in report.notebook.metadata.items() if k in ("kernelspec", "language_info")
     }

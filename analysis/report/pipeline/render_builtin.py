@@ -68,10 +68,16 @@ __all__ = [
     "HTML_PRIORITY",
     "PDF_PRIORITY",
     "copy_assets",
+    "fence_block",
+    "figure_caption",
+    "image_markdown",
+    "load_report",
     "markdown_to_html",
+    "pick_mime",
     "render_page",
     "render_unit_page",
     "render_unit_pdf",
+    "source_text",
 ]
 
 TEMPLATES = Path(__file__).resolve().parents[3] / "templates" / "builtin"
@@ -214,7 +220,7 @@ def _text(value: Any) -> str:
     return str(value).strip()
 
 
-def _load(nb_path: Path) -> _Report:
+def load_report(nb_path: Path) -> _Report:
     """Read an executed notebook: front matter, the cells to show, the errors."""
     nb = nbformat.read(str(nb_path), as_version=4)
     cells = [c for c in nb.cells if _PAPERMILL_ERROR_TAG not in _tags(c)]
@@ -252,19 +258,19 @@ def _load(nb_path: Path) -> _Report:
                 if out.output_type == "error":
                     report.errors.append((out.ename, strip_ansi(out.evalue)))
                 elif out.output_type == "stream":
-                    out.text = public_text(_source(out.text))
+                    out.text = public_text(source_text(out.text))
                 elif "text/plain" in out.get("data", {}):
-                    out.data["text/plain"] = public_text(_source(out.data["text/plain"]))
+                    out.data["text/plain"] = public_text(source_text(out.data["text/plain"]))
         shown.append(cell)
     nb.cells = shown
     return report
 
 
-def _pick(data: Any, priority: Iterable[str]) -> str | None:
+def pick_mime(data: Any, priority: Iterable[str]) -> str | None:
     return next((m for m in priority if m in data), None)
 
 
-def _source(text: Any) -> str:
+def source_text(text: Any) -> str:
     """Notebook text fields may be a list of lines."""
     return "".join(text) if isinstance(text, list) else str(text)
 
@@ -413,7 +419,7 @@ def _notebook_body(report: _Report) -> str:
     for cell in report.notebook.cells:
         if cell.cell_type == "markdown":
             cell.metadata["builtin_md"] = len(texts)
-            texts.append(_source(cell.source))
+            texts.append(source_text(cell.source))
             continue
         if cell.cell_type != "code":
             continue
@@ -424,10 +430,10 @@ def _notebook_body(report: _Report) -> str:
                 out["builtin_reason"] = short_reason(out.ename, strip_ansi(out.evalue))
             elif (
                 out.output_type in ("display_data", "execute_result")
-                and _pick(out.data, HTML_PRIORITY) == "text/markdown"
+                and pick_mime(out.data, HTML_PRIORITY) == "text/markdown"
             ):
                 out.setdefault("metadata", {})["builtin_md"] = len(texts)
-                texts.append(_source(out.data["text/markdown"]))
+                texts.append(source_text(out.data["text/markdown"]))
     body, _ = _exporter().from_notebook_node(
         report.notebook, resources={"builtin_md": _markdown_fragments(texts)}
     )
@@ -469,7 +475,7 @@ def render_unit_page(
     :func:`.public.short_reason`), where, and links the executed notebook
     ``../../notebooks/<slug>.ipynb`` that holds the traceback.
     """
-    report = _load(nb_path)
+    report = load_report(nb_path)
     body = _notebook_body(report)
     with_pdf = (not report.failed) if pdf is None else pdf
     article = (
@@ -498,7 +504,7 @@ def render_unit_page(
 # --------------------------------------------------------------------------- PDF
 
 
-def _fence(text: str) -> str:
+def fence_block(text: str) -> str:
     """A fenced code block that no backtick run inside ``text`` can close."""
     runs = [len(m) for m in re.findall(r"`{3,}", text)]
     ticks = "`" * max(3, max(runs, default=0) + 1)
@@ -524,7 +530,7 @@ def _png_size_in(data: bytes, default_dpi: float = 150.0) -> tuple[float, float]
     return width / dpi_x, height / dpi_y
 
 
-def _image_md(path: str, data: bytes, caption: str) -> str:
+def image_markdown(path: str, data: bytes, caption: str) -> str:
     """An image at the text width, never enlarged past its print size nor taller than a page.
 
     Wide figures (the charts are 6.5 in) fill the text width; a small image
@@ -544,13 +550,13 @@ def _image_md(path: str, data: bytes, caption: str) -> str:
     return f"![{caption}]({path}){{width={shown:.2f}in}}"
 
 
-def _figure_caption(output: Any) -> str | None:
+def figure_caption(output: Any) -> str | None:
     """The caption Markdown of an output that is one italic paragraph (a figure's caption)."""
     if output.output_type not in ("display_data", "execute_result"):
         return None
-    if _pick(output.data, PDF_PRIORITY) != "text/markdown":
+    if pick_mime(output.data, PDF_PRIORITY) != "text/markdown":
         return None
-    m = _CAPTION.match(_source(output.data["text/markdown"]).strip())
+    m = _CAPTION.match(source_text(output.data["text/markdown"]).strip())
     return m.group(1) if m and "\n\n" not in m.group(1) else None
 
 
@@ -564,7 +570,7 @@ def _pdf_markdown(report: _Report, folder: Path) -> tuple[str, bool]:
     n_images = 0
     for cell in report.notebook.cells:
         if cell.cell_type == "markdown":
-            blocks.append(_source(cell.source))
+            blocks.append(source_text(cell.source))
             h1 = h1 or bool(_ATX_H1.search(blocks[-1]))
             continue
         if cell.cell_type != "code":
@@ -576,27 +582,27 @@ def _pdf_markdown(report: _Report, folder: Path) -> tuple[str, bool]:
             i += 1
             kind = out.output_type
             if kind == "stream":
-                blocks.append(_fence(strip_ansi(_source(out.text))))
+                blocks.append(fence_block(strip_ansi(source_text(out.text))))
             elif kind == "error":
                 reason = short_reason(out.ename, strip_ansi(out.evalue))
                 blocks.append(f"**Error:** {md_escape(reason)}")
             elif kind in ("display_data", "execute_result"):
-                mime = _pick(out.data, PDF_PRIORITY)
+                mime = pick_mime(out.data, PDF_PRIORITY)
                 if mime == "text/markdown":
-                    blocks.append(_source(out.data[mime]))
+                    blocks.append(source_text(out.data[mime]))
                     h1 = h1 or bool(_ATX_H1.search(blocks[-1]))
                 elif mime in ("image/png", "image/jpeg"):
                     n_images += 1
                     name = f"figure-{n_images:03d}.{'png' if mime == 'image/png' else 'jpg'}"
-                    data = base64.b64decode(_source(out.data[mime]))
+                    data = base64.b64decode(source_text(out.data[mime]))
                     (folder / name).write_bytes(data)
                     # a figure's caption is the italic note right after it: keep them together
-                    caption = _figure_caption(outputs[i]) if i < len(outputs) else None
+                    caption = figure_caption(outputs[i]) if i < len(outputs) else None
                     if caption is not None:
                         i += 1
-                    blocks.append(_image_md(name, data, caption or ""))
+                    blocks.append(image_markdown(name, data, caption or ""))
                 elif mime == "text/plain":
-                    blocks.append(_fence(_source(out.data[mime])))
+                    blocks.append(fence_block(source_text(out.data[mime])))
     if report.not_run:
         blocks.append(f"*{report.not_run} later cells were not run because of the error above.*")
     return "\n\n".join(b.strip("\n") for b in blocks if b.strip()) + "\n", h1
@@ -625,7 +631,7 @@ def render_unit_pdf(nb_path: Path, out: Path) -> None:
     """
     import typst
 
-    report = _load(nb_path)
+    report = load_report(nb_path)
     with tempfile.TemporaryDirectory(prefix="render-builtin-") as tmp:
         folder = Path(tmp)
         md, has_h1 = _pdf_markdown(report, folder)

@@ -106,7 +106,8 @@ def index_body(site: SiteInputs) -> str:
         {
             "unit": o.unit,
             "reason": failure_text(o.error or "failed"),
-            "page": f"reports/{o.slug}.html",
+            # a unit never executed (left out of a partial run) has no page to link
+            "page": f"reports/{o.slug}.html" if site.paths.notebook(o.slug).exists() else "",
         }
         for o in outcomes
         if o.status == "failed"
