@@ -28,14 +28,12 @@ unit, run, date, status, "Download PDF") and the PDF's metadata.
 from __future__ import annotations
 
 import base64
-import functools
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import jinja2
 import nbformat
 import yaml
 from nbconvert.filters import strip_ansi
@@ -59,18 +57,6 @@ class StagedPage:
     failed: bool
     figures: int
     tables: int
-
-
-@functools.cache
-def _env() -> jinja2.Environment:
-    return jinja2.Environment(
-        loader=jinja2.FileSystemLoader(str(TEMPLATES)),
-        autoescape=True,
-        undefined=jinja2.StrictUndefined,
-        keep_trailing_newline=True,
-        trim_blocks=True,
-        lstrip_blocks=True,
-    )
 
 
 _NO_TABLE_PROCESSING = "<!--| quarto-html-table-processing: none -->"
@@ -172,7 +158,7 @@ def header_html(
 ) -> str:
     """The page header of the built-in renderer (title block, status, PDF, failure)."""
     return str(
-        _env()
+        render_builtin.template_env(TEMPLATES)
         .get_template("unit_header.html.j2")
         .render(
             report=report,

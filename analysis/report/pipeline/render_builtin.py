@@ -78,6 +78,7 @@ __all__ = [
     "render_unit_page",
     "render_unit_pdf",
     "source_text",
+    "template_env",
 ]
 
 TEMPLATES = Path(__file__).resolve().parents[3] / "templates" / "builtin"
@@ -279,15 +280,20 @@ def source_text(text: Any) -> str:
 
 
 @functools.cache
-def _page_env() -> jinja2.Environment:
+def template_env(folder: Path) -> jinja2.Environment:
+    """Jinja2 environment over ``folder``: autoescaping, strict, block lines trimmed."""
     return jinja2.Environment(
-        loader=jinja2.FileSystemLoader(str(TEMPLATES)),
+        loader=jinja2.FileSystemLoader(str(folder)),
         autoescape=True,
         undefined=jinja2.StrictUndefined,
         keep_trailing_newline=True,
         trim_blocks=True,
         lstrip_blocks=True,
     )
+
+
+def _page_env() -> jinja2.Environment:
+    return template_env(TEMPLATES)
 
 
 def _write_if_changed(path: Path, data: bytes) -> None:
