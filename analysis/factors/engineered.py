@@ -32,6 +32,9 @@ ENGINEERED_FACTORS: tuple[str, ...] = (
     "trend",
     "mean_reversion",
 )
+CHARACTERISTICS: tuple[str, ...] = ENGINEERED_FACTORS[1:]
+"""The engineered regressors that are levels of the stock's own price history, not returns:
+a design centres them on their sample mean (see :class:`~analysis.factors.models.Design`)."""
 
 
 def rolling_slope(values: pd.Series, window: int) -> pd.Series:

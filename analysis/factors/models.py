@@ -18,7 +18,7 @@ import pandas as pd
 
 from analysis.data.base import FactorDataset, Frequency, check_columns
 from analysis.errors import DataError, InsufficientDataError
-from analysis.factors.engineered import ENGINEERED_FACTORS, engineered_factors
+from analysis.factors.engineered import CHARACTERISTICS, ENGINEERED_FACTORS, engineered_factors
 from analysis.factors.returns import (
     PERIODS_PER_YEAR,
     Alignment,
@@ -210,6 +210,12 @@ class Design:
         ``daily``, ``weekly`` or ``monthly``.
     alignment
         Dates lost aligning the stock with its factors.
+    centered
+        Regressors centred on their mean over the regression sample (the
+        engineered model's four characteristics, which are levels, not
+        zero-mean returns). Their betas are those of the uncentred regression;
+        the intercept is the mean return not explained by the other factors at
+        average characteristics. Rolling fits centre them within each window.
     """
 
     model: FactorModel
@@ -217,6 +223,7 @@ class Design:
     X: pd.DataFrame
     frequency: Frequency
     alignment: Alignment
+    centered: tuple[str, ...] = ()
 
     @property
     def periods_per_year(self) -> int:
@@ -325,7 +332,15 @@ def build_design(
             f"observations after aligning with its factors ({alignment.describe()}); "
             f"it needs at least {need}"
         )
-    return Design(model=model, y=y, X=X, frequency=frequency, alignment=alignment)
+    centered: tuple[str, ...] = ()
+    if model.origin == "engineered":
+        # the characteristics are levels: centred on the sample mean, the intercept is an
+        # alpha (the mean return the market leaves unexplained at average characteristics)
+        centered = tuple(c for c in X.columns if c in CHARACTERISTICS)
+        X = X.assign(**{c: X[c] - X[c].mean() for c in centered})
+    return Design(
+        model=model, y=y, X=X, frequency=frequency, alignment=alignment, centered=centered
+    )
 
 
 def to_price_frequency(prices: pd.Series, frequency: Frequency) -> pd.Series:

@@ -28,7 +28,7 @@ vectorized blocks.
 from __future__ import annotations
 
 import html
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Literal
 
@@ -176,8 +176,12 @@ def _rolling_arrays(
     min_nobs: int,
     cov_type: RollingCov | None,
     maxlags: int,
+    center: Sequence[int] = (),
 ) -> dict[str, np.ndarray]:
-    """Core computation; see :func:`rolling_ols_many`. Arrays are (T, N, k) / (T, N)."""
+    """Core computation; see :func:`rolling_ols_many`. Arrays are (T, N, k) / (T, N).
+
+    ``center``: positions in ``X`` of the regressors centred within each window.
+    """
     T, N = Y.shape
     k = X.shape[1] + 1
     x_ok = np.isfinite(X).all(axis=1)
@@ -217,10 +221,18 @@ def _rolling_arrays(
         Ainv = np.linalg.inv(A_safe)
         beta_c = Ainv @ B  # (Tw, k, n)
 
-        # back to the original intercept: alpha = c0 + ybar - xbar' beta
-        M = np.eye(k)
-        M[0, 1:] = -xbar
-        beta = np.einsum("ij,tjn->tin", M, beta_c)
+        # back to the original intercept: alpha = c0 + ybar - xbar' beta; a regressor
+        # centred within each window adds beta_j * (its window mean) back: the row of M
+        # for the intercept then depends on the window (a linear map of the same fit, so
+        # the covariance maps with it exactly)
+        M = np.broadcast_to(np.eye(k), (len(nobs), k, k)).copy()
+        M[:, 0, 1:] = -xbar
+        if len(center):
+            idx = 1 + np.asarray(center, dtype=int)
+            sums = _window_sums(Zc[:, idx] * weight[:, None], window)  # (Tw, c)
+            with np.errstate(divide="ignore", invalid="ignore"):
+                M[:, 0, idx] = sums / nobs[:, None]  # -xbar + window mean = mean of Zc
+        beta = np.einsum("tij,tjn->tin", M, beta_c)
         beta[:, 0, :] += ybar[cols]
         beta[~usable] = np.nan
 
@@ -235,7 +247,7 @@ def _rolling_arrays(
             rss = np.clip(syy - np.einsum("tin,tin->tn", beta_c, B), 0.0, None)
             with np.errstate(divide="ignore", invalid="ignore"):
                 s2 = np.where(df[:, None] > 0, rss / df[:, None], np.nan)  # (Tw, n)
-            unit = np.einsum("ij,tjl,il->ti", M, Ainv, M)  # diag(M A^-1 M'), (Tw, k)
+            unit = np.einsum("tij,tjl,til->ti", M, Ainv, M)  # diag(M A^-1 M'), (Tw, k)
             var = s2[:, :, None] * unit[:, None, :]
         else:
             cov_c = np.full((Tw, len(cols), k, k), np.nan)
@@ -243,7 +255,7 @@ def _rolling_arrays(
                 cov_c[:, j] = _hac_cov_one(
                     Yc[:, n], Zc, mask[:, n], beta_c[:, :, j], Ainv, starts, window, maxlags
                 )
-            var = np.einsum("ij,tnjl,il->tni", M, cov_c, M)
+            var = np.einsum("tij,tnjl,til->tni", M, cov_c, M)
         with np.errstate(invalid="ignore"):
             s = np.sqrt(var)
         s[~usable] = np.nan
@@ -313,6 +325,7 @@ def rolling_ols_many(
     cov_type: RollingCov = "nonrobust",
     maxlags: int | None = None,
     level: float = 0.95,
+    center: Sequence[str] = (),
 ) -> dict[str, RollingResult]:
     """Rolling OLS of every column of ``Y`` on a constant and the common factors ``X``.
 
@@ -334,6 +347,11 @@ def rolling_ols_many(
         ``window``.
     level
         Coverage of the confidence band.
+    center
+        Columns of ``X`` centred on their mean within each window (over the
+        window's usable rows): their betas are unchanged, the intercept becomes
+        ``mean(y) - sum of the other factors' beta * mean`` of the window, with its
+        standard error. Used for regressors that are levels rather than returns.
 
     Returns
     -------
@@ -341,11 +359,20 @@ def rolling_ols_many(
         ``{column of Y: RollingResult}``.
     """
     mn = _check_inputs(Y, X, window, min_nobs, level)
+    unknown = [c for c in center if c not in X.columns]
+    if unknown:
+        raise EstimationError(f"center: {unknown} are not columns of X")
     if cov_type not in ("nonrobust", "HAC"):
         raise EstimationError(f"rolling cov_type must be 'nonrobust' or 'HAC'; got {cov_type!r}")
     lags = newey_west_lags(window) if maxlags is None else int(maxlags)
     arr = _rolling_arrays(
-        Y.to_numpy(dtype="float64"), X.to_numpy(dtype="float64"), window, mn, cov_type, lags
+        Y.to_numpy(dtype="float64"),
+        X.to_numpy(dtype="float64"),
+        window,
+        mn,
+        cov_type,
+        lags,
+        [X.columns.get_loc(c) for c in center],
     )
     terms = ["alpha", *map(str, X.columns)]
     k = len(terms)
@@ -383,6 +410,7 @@ def rolling_ols(
     cov_type: RollingCov = "nonrobust",
     maxlags: int | None = None,
     level: float = 0.95,
+    center: Sequence[str] = (),
 ) -> RollingResult:
     """Rolling OLS of one series; see :func:`rolling_ols_many` for the parameters."""
     name = "y" if y.name is None else str(y.name)
@@ -394,6 +422,7 @@ def rolling_ols(
         cov_type=cov_type,
         maxlags=maxlags,
         level=level,
+        center=center,
     )
     return res[name]
 

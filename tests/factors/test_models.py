@@ -5,10 +5,12 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import pytest
+import statsmodels.api as sm
 
 from analysis.data import fetch_factor_datasets, open_sources
 from analysis.errors import DataError, InsufficientDataError
 from analysis.factors import ENGINEERED_FACTORS, MODELS, build_design, get_model
+from analysis.factors.engineered import CHARACTERISTICS, engineered_factors
 from analysis.regression import fit_design
 
 
@@ -131,3 +133,31 @@ def test_pinned_real_data_fit(sample: tuple[pd.DataFrame, pd.DataFrame]) -> None
     assert res.params["Mkt-RF"] == pytest.approx(1.214329, abs=5e-7)
     assert res.params["alpha"] == pytest.approx(0.017968, abs=5e-7)
     assert res.rsquared == pytest.approx(0.295675, abs=5e-7)
+
+
+def test_engineered_alpha_is_an_alpha(sample: tuple[pd.DataFrame, pd.DataFrame]) -> None:
+    """The four characteristics are centred on the sample mean: betas and their standard
+    errors are those of the uncentred regression, and alpha is the mean return the market
+    leaves unexplained (issue 11 point 1)."""
+    px, _ = sample
+    start = pd.Timestamp("2006-01-01")
+    d = build_design(
+        get_model("engineered"), px["AAPL"], frequency="daily", market=px["^GSPC"], start=start
+    )
+    assert d.centered == CHARACTERISTICS
+    assert np.abs(d.X[list(CHARACTERISTICS)].mean()).max() < 1e-12
+    # the uncentred regression, straight from the factor builder, by statsmodels
+    y, X = engineered_factors(px["AAPL"].rename("AAPL"), px["^GSPC"], 126)
+    keep = y.index >= start
+    raw = sm.OLS(y[keep], sm.add_constant(X[keep])).fit(cov_type="HAC", cov_kwds={"maxlags": 8})
+    fit = fit_design(d, cov_type="HAC", maxlags=8)
+    assert np.abs(fit.betas - raw.params[list(ENGINEERED_FACTORS)]).max() < 1e-12
+    se = fit.to_frame().set_index("term")["std_error"]
+    assert np.abs(se[list(ENGINEERED_FACTORS)] - raw.bse[list(ENGINEERED_FACTORS)]).max() < 1e-12
+    assert fit.alpha == pytest.approx(d.y.mean() - fit.betas["market"] * d.X["market"].mean())
+    assert fit.alpha != pytest.approx(raw.params["const"])  # the levels moved it before
+    # the other models are not centred
+    capm = build_design(
+        get_model("single_index"), px["AAPL"], frequency="daily", market=px["^GSPC"]
+    )
+    assert capm.centered == ()

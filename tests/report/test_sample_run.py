@@ -125,7 +125,13 @@ def test_numbers_equal_the_library(
             np.testing.assert_allclose(got[col], table[col], rtol=1e-9, atol=1e-14, err_msg=col)
         assert fit.loc[(ticker, m.id), "r_squared"] == pytest.approx(res.rsquared, rel=1e-9)
         assert fit.loc[(ticker, m.id), "nobs"] == res.nobs
-        roll = rolling_ols(design.y, design.X, m.rolling_window, cov_type=params.rolling_cov_type)
+        roll = rolling_ols(
+            design.y,
+            design.X,
+            m.rolling_window,
+            cov_type=params.rolling_cov_type,
+            center=design.centered,  # the engineered characteristics, within each window
+        )
         csv = pd.read_csv(root / "rolling" / f"{ticker}__{m.id}.csv", parse_dates=["date"])
         ref = roll.to_frame()
         assert len(csv) == len(ref)

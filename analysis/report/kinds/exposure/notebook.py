@@ -182,7 +182,11 @@ def _fit_model(run: Run, ticker: str, spec: ResolvedModel) -> ModelFit:
         rolling = None
         if design.nobs >= spec.rolling_window:
             rolling = rolling_ols(
-                design.y, design.X, spec.rolling_window, cov_type=p.rolling_cov_type
+                design.y,
+                design.X,
+                spec.rolling_window,
+                cov_type=p.rolling_cov_type,
+                center=design.centered,
             )
         return ModelFit(spec, design, result, rolling, None, time.perf_counter() - t0)
     except AnalysisError as exc:
