@@ -76,6 +76,11 @@ def test_resolved_defaults(tmp_path: Path) -> None:
         ("data: {source: ftp}", r"'data.source' must be 'sample', 'yahoo' or 'csv', got 'ftp'"),
         ("data: {source: csv}", r"source 'csv' needs a 'prices' file"),
         ("start: 2020-01-01", r"'start' \(2020-01-01\) must be before 'end' \(2015-12-31\)"),
+        (
+            "break_dates: [2012-06-01, 2016-03-01]",
+            r"'break_dates' \['2016-03-01'\] must fall strictly between 'start' and 'end'",
+        ),
+        ("break_dates: [someday]", r"'break_dates\[0\]' .*got 'someday'"),
     ],
 )
 def test_bad_values_are_named(tmp_path: Path, change: str, message: str) -> None:

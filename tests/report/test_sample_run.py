@@ -17,12 +17,13 @@ import nbformat
 import numpy as np
 import pandas as pd
 import pytest
+import statsmodels.api as sm
 
 from analysis.factors import build_design
 from analysis.regression import fit_design, rolling_ols
 from analysis.report import commands as runner
 from analysis.report.kinds import load_params
-from analysis.report.kinds.exposure import EXPOSURE_COLUMNS, FIT_COLUMNS
+from analysis.report.kinds.exposure import EXPOSURE_COLUMNS, FIT_COLUMNS, STABILITY_TABLE_COLUMNS
 from analysis.report.kinds.exposure.params import ExposureParams
 from analysis.report.pipeline.snapshot import RunData
 from analysis.report.pipeline.state import UnitOutcome
@@ -295,3 +296,45 @@ def test_site_in_chromium(sample: tuple[RunRecord, Path], params: ExposureParams
     for name in ("index.html", "methodology.html", "reports/AAPL.html"):
         f = site / name
         assert _links_resolve(f, f.read_text()) == [], name
+
+
+def test_stability_tests_rolling_errors_and_index_flags(
+    sample: tuple[RunRecord, Path], params: ExposureParams
+) -> None:
+    """stability.csv: two CUSUMs and a Chow test per break date, for every ticker and model;
+    the Chow F equals statsmodels' F test of the model interacted with an after-the-date
+    dummy; rolling/*_se.csv are the rolling standard errors; the index marks exactly the
+    rejected ticker-model pairs "ok, unstable"."""
+    _, root = sample
+    st = pd.read_csv(root / "stability.csv", keep_default_na=False, na_values=[""])
+    assert tuple(st.columns) == STABILITY_TABLE_COLUMNS
+    models = params.resolved_models()
+    assert params.break_dates  # the sample lists one
+    assert len(st) == len(params.tickers) * len(models) * (2 + len(params.break_dates))
+    data = RunData.load(root / "data")
+    m = next(x for x in models if x.id == "capm")
+    design = build_design(
+        m.definition,
+        data.prices["JPM"].dropna(),
+        frequency=m.frequency,
+        factor_returns=data.factors.get(m.frequency),
+        start=pd.Timestamp(params.start),
+        end=pd.Timestamp(params.end),
+    )
+    after = (design.y.index >= pd.Timestamp(params.break_dates[0])).astype(float)
+    Z = sm.add_constant(design.X)
+    full = pd.concat([Z, Z.mul(after, axis=0).add_suffix("_after")], axis=1)
+    f, p, _ = sm.OLS(design.y, full).fit().compare_f_test(sm.OLS(design.y, Z).fit())
+    chow = st[(st.ticker == "JPM") & (st.model == "capm") & (st.test == "Chow")].iloc[0]
+    assert chow.statistic == pytest.approx(f, rel=1e-8)
+    assert chow.p_value == pytest.approx(p, rel=1e-6)
+    # rolling standard errors beside the estimates, same dates and terms
+    roll = rolling_ols(design.y, design.X, m.rolling_window, cov_type=params.rolling_cov_type)
+    se = pd.read_csv(root / "rolling" / "JPM__capm_se.csv", parse_dates=["date"])
+    ref = roll.std_errors.loc[roll.params.notna().any(axis=1)]
+    np.testing.assert_allclose(se.drop(columns="date"), ref, rtol=1e-9)
+    assert list(se["date"]) == list(ref.index)
+    # the index flags exactly the pairs with a rejection
+    rejected = st[st.reject_5pct.astype(str) == "True"][["ticker", "model"]].drop_duplicates()
+    index = (root / "site" / "index.html").read_text()
+    assert index.count(">ok, unstable<") == len(rejected) > 0

@@ -1,8 +1,10 @@
 """The ``exposure`` kind: which factors drive each ticker's returns, and how exposures move.
 
 One notebook per ticker (``templates/exposure.ipynb``); contract tables
-``exposures.csv`` (every coefficient) and ``fit.csv`` (one row per ticker and
-model), plus ``rolling/`` (one CSV per ticker and model, zipped for the site).
+``exposures.csv`` (every coefficient), ``fit.csv`` (one row per ticker and
+model) and ``stability.csv`` (structural-break tests), plus ``rolling/`` (per ticker
+and model the rolling estimates and, in ``*_se.csv``, their standard errors; zipped
+for the site).
 """
 
 from __future__ import annotations
@@ -44,6 +46,17 @@ FIT_COLUMNS = (
 )
 
 
+STABILITY_TABLE_COLUMNS = (
+    "ticker",
+    "model",
+    "test",
+    "date",
+    "statistic",
+    "p_value",
+    "reject_5pct",
+)
+
+
 class ExposureKind(ReportKind):
     """Factor exposures per ticker (see the module docstring)."""
 
@@ -63,6 +76,12 @@ class ExposureKind(ReportKind):
             "fit",
             FIT_COLUMNS,
             "one row per ticker and model: nobs, dates, R², adjusted R², annualized α, status",
+        ),
+        ContractTable(
+            "stability",
+            STABILITY_TABLE_COLUMNS,
+            "are the betas stable? per ticker and model: CUSUM of recursive and of OLS "
+            "residuals, a Chow test per break date; statistic, p-value, rejected at 5%",
         ),
     )
     preload = ("analysis.report.kinds.exposure.notebook", "statsmodels.api")
@@ -107,6 +126,9 @@ class ExposureKind(ReportKind):
         )
         write_csv(paths.part(slug, "fit"), fit)
         write_csv(paths.part(slug, "exposures"), pd.DataFrame(columns=list(EXPOSURE_COLUMNS)))
+        write_csv(
+            paths.part(slug, "stability"), pd.DataFrame(columns=list(STABILITY_TABLE_COLUMNS))
+        )
         write_components(paths.components(slug), {m.id: error for m in params.resolved_models()})
 
     def extra_downloads(self, paths: RunPaths) -> dict[str, bytes]:

@@ -23,7 +23,12 @@ from analysis.errors import AnalysisError, UnknownTickerError
 from analysis.factors.models import Design, build_design
 from analysis.regression.ols import OLSResult, fit_design
 from analysis.regression.rolling import RollingResult, rolling_ols
-from analysis.report.kinds.exposure import EXPOSURE_COLUMNS, FIT_COLUMNS
+from analysis.regression.stability import StabilityTest, stability_frame, stability_tests
+from analysis.report.kinds.exposure import (
+    EXPOSURE_COLUMNS,
+    FIT_COLUMNS,
+    STABILITY_TABLE_COLUMNS,
+)
 from analysis.report.kinds.exposure.params import ExposureParams, ResolvedModel
 from analysis.report.pipeline.display import (
     Figure,
@@ -67,10 +72,16 @@ class ModelFit:
     rolling: RollingResult | None = None
     error: str | None = None
     seconds: float = 0.0
+    stability: tuple[StabilityTest, ...] = ()
 
     @property
     def ok(self) -> bool:
         return self.result is not None
+
+    @property
+    def unstable(self) -> bool:
+        """Whether any stability test rejects constant betas at 5%."""
+        return any(t.reject_5pct for t in self.stability)
 
 
 @dataclass(frozen=True)
@@ -132,25 +143,43 @@ class TickerAnalysis:
             )
         return pd.DataFrame(rows, columns=[*FIT_COLUMNS, *(["reason"] if reasons else [])])
 
+    def stability_frame(self) -> pd.DataFrame:
+        """Rows of ``stability.csv`` for this ticker (estimated models only)."""
+        frames = [
+            stability_frame(f.stability).assign(ticker=self.ticker, model=m)
+            for m, f in self.fits.items()
+            if f.stability
+        ]
+        if not frames:
+            return pd.DataFrame(columns=list(STABILITY_TABLE_COLUMNS))
+        return pd.concat(frames, ignore_index=True)[list(STABILITY_TABLE_COLUMNS)]
+
     def save(self, folder: str | Path | None = None) -> list[Path]:
         """Write this ticker's tables under the run folder, each file atomically.
 
         ``tables/<slug>.exposures.csv`` and ``tables/<slug>.fit.csv`` (merged into
         the run's ``exposures.csv`` and ``fit.csv`` by the runner; the part also
         holds each failed model's reason) and
-        ``rolling/<slug>__<model>.csv`` (``date`` + one column per term).
+        ``tables/<slug>.stability.csv`` (merged into ``stability.csv``),
+        ``rolling/<slug>__<model>.csv`` (``date`` + one column per term) and
+        ``rolling/<slug>__<model>_se.csv`` (their standard errors, same layout).
         """
         root = Path(folder) if folder is not None else self.run.folder
         paths = RunPaths(root)
         written = [
             write_csv(paths.part(self.slug, "exposures"), self.exposures_frame()),
             write_csv(paths.part(self.slug, "fit"), self.fit_frame(reasons=True)),
+            write_csv(paths.part(self.slug, "stability"), self.stability_frame()),
         ]
         for m, f in self.fits.items():
             if f.rolling is not None:
                 frame = f.rolling.to_frame()
                 frame["date"] = frame["date"].dt.strftime("%Y-%m-%d")
                 written.append(write_csv(root / "rolling" / f"{self.slug}__{m}.csv", frame))
+                se = f.rolling.std_errors.loc[f.rolling.params.notna().any(axis=1)]
+                se = se.reset_index(names="date")
+                se["date"] = se["date"].dt.strftime("%Y-%m-%d")
+                written.append(write_csv(root / "rolling" / f"{self.slug}__{m}_se.csv", se))
         components = {m: "ok" if f.ok else (f.error or "failed") for m, f in self.fits.items()}
         written.append(write_components(paths.components(self.slug), components))
         return written
@@ -188,7 +217,13 @@ def _fit_model(run: Run, ticker: str, spec: ResolvedModel) -> ModelFit:
                 cov_type=p.rolling_cov_type,
                 center=design.centered,
             )
-        return ModelFit(spec, design, result, rolling, None, time.perf_counter() - t0)
+        inside = [
+            pd.Timestamp(d)
+            for d in p.break_dates
+            if design.y.index[0] < pd.Timestamp(d) <= design.y.index[-1]
+        ]
+        tests = tuple(stability_tests(design.y, design.X, inside))
+        return ModelFit(spec, design, result, rolling, None, time.perf_counter() - t0, tests)
     except AnalysisError as exc:
         return ModelFit(spec, error=str(exc), seconds=time.perf_counter() - t0)
 
@@ -380,6 +415,39 @@ def _diagnostics_table(r: OLSResult) -> Table:
     return Table(pd.DataFrame(rows, columns=["Diagnostic", "Value"]), caption="Diagnostics")
 
 
+def _stability_part(f: ModelFit) -> list[Display]:
+    """The stability tests' table, and the range of the rolling beta of the first factor."""
+    rows = [
+        (
+            t.test,
+            t.date or "—",
+            "—" if pd.isna(t.statistic) else f"{t.statistic:.3f}",
+            fmt_p(t.p_value),
+            "yes" if t.reject_5pct else ("—" if t.note else "no"),
+        )
+        for t in f.stability
+    ]
+    out: list[Display] = [
+        Table(
+            pd.DataFrame(rows, columns=["Test", "Date", "Statistic", "p", "Rejected at 5%"]),
+            caption="Stability of the betas: CUSUM (recursive residuals: largest |CUSUM| over "
+            "its 95% bound; OLS residuals: sup statistic) and a Chow F test per break date",
+        )
+    ]
+    notes = [f"Chow test at {t.date}: {t.note}." for t in f.stability if t.note]
+    if f.rolling is not None and f.result is not None:
+        first = f.result.factors[0]
+        beta = f.rolling.params[first].dropna()
+        if len(beta):
+            notes.append(
+                f"Rolling β {first}: from {beta.min():.3f} ({beta.idxmin():%Y-%m-%d}) to "
+                f"{beta.max():.3f} ({beta.idxmax():%Y-%m-%d}); full-sample "
+                f"{f.result.betas[first]:.3f}."
+            )
+    out += [Markdown(md_escape(n)) for n in notes]
+    return out
+
+
 def model_section(a: TickerAnalysis, model_id: str) -> list[Display]:
     """Everything the report shows for one model."""
     f = a.fits[model_id]
@@ -423,6 +491,7 @@ def model_section(a: TickerAnalysis, model_id: str) -> list[Display]:
     out += figure_with_caption(charts.variance_bars(r), key=key)
     out.append(Markdown("### Diagnostics"))
     out.append(_diagnostics_table(r))
+    out += _stability_part(f)
     if r.X.shape[1] > 1:  # a single factor's correlation matrix is just [1]
         out += figure_with_caption(charts.correlation_heatmap(r.X), key=key)
     out += figure_with_caption(charts.cumulative_fit(r, d.returns), key=key)

@@ -78,6 +78,8 @@ class ExposureParams(RunParams):
     cov_type: CovType = "HAC"
     hac_maxlags: Annotated[int, Field(ge=0, le=100)] | None = None
     rolling_cov_type: Literal["nonrobust", "HAC"] = "HAC"
+    break_dates: Annotated[list[LaxDate], Field(default_factory=list, max_length=20)]
+    """Dates of a suspected break in the betas: a Chow test for each, per ticker and model."""
 
     @field_validator("models", mode="before")
     @classmethod
@@ -95,6 +97,15 @@ class ExposureParams(RunParams):
     def _consistent(self) -> ExposureParams:
         if self.start and self.end and self.start >= self.end:
             raise ValueError(f"'start' ({self.start}) must be before 'end' ({self.end})")
+        outside = [
+            str(d)
+            for d in self.break_dates
+            if (self.start and d <= self.start) or (self.end and d >= self.end)
+        ]
+        if outside:
+            raise ValueError(
+                f"'break_dates' {outside} must fall strictly between 'start' and 'end'"
+            )
         ids = [m.model for m in self.model_specs]
         dup = {i for i in ids if ids.count(i) > 1}
         if dup:

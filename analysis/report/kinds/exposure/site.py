@@ -22,8 +22,19 @@ def index_tables(
     outcomes: list[UnitOutcome],
     *,
     pdfs: set[str],
+    stability: pd.DataFrame | None = None,
 ) -> list[dict[str, Any]]:
-    """One table per model: a row per ticker with its betas, alpha, fit and status."""
+    """One table per model: a row per ticker with its betas, alpha, fit and status.
+
+    The status of an estimated model is ``ok``, or ``ok, unstable`` (with the
+    tests in the cell's title) when a stability test rejects constant betas at 5%.
+    """
+    rejected: dict[tuple[str, str], list[str]] = {}
+    if stability is not None and len(stability):
+        hits = stability[stability["reject_5pct"].astype(str).str.lower() == "true"]
+        for row in hits.itertuples():
+            label = f"{row.test}" + (f" at {row.date}" if isinstance(row.date, str) else "")
+            rejected.setdefault((str(row.ticker), str(row.model)), []).append(label)
     est = exposures.set_index(["ticker", "model", "term"])["estimate"] if len(exposures) else None
     fit = fits.set_index(["ticker", "model"]) if len(fits) else None
     by_ticker = {o.unit: o for o in outcomes}
@@ -50,9 +61,7 @@ def index_tables(
                     "adj_r2": Cell.num(None if f is None else f["adj_r_squared"], ".3f"),
                     "nobs": Cell.num(None if f is None else f["nobs"], ".0f"),
                     **(
-                        {"status": "ok", "status_title": ""}
-                        if ok
-                        else status_fields("failed", reason)
+                        _ok_status(rejected.get(key, [])) if ok else status_fields("failed", reason)
                     ),
                     "status_class": "ok" if ok else "failed",
                     "page": f"reports/{slug}.html",
@@ -184,6 +193,7 @@ def methodology_markdown(site: SiteInputs) -> str:
             date=date,
             models=models,
             factor_window=params.factor_window,
+            break_dates=", ".join(str(d) for d in params.break_dates),
             cov_text=cov_text,
             hac_maxlags=params.hac_maxlags,
             rolling_cov_text="HAC" if params.rolling_cov_type == "HAC" else "classical",
@@ -191,12 +201,28 @@ def methodology_markdown(site: SiteInputs) -> str:
     )
 
 
+def _ok_status(rejections: list[str]) -> dict[str, str]:
+    if not rejections:
+        return {"status": "ok", "status_title": ""}
+    return {
+        "status": "ok, unstable",
+        "status_title": "stability rejected at 5%: " + "; ".join(rejections),
+    }
+
+
 def index_section(site: SiteInputs) -> str:
     """Per-model sortable tables (a row per ticker) with an exposure heatmap under each."""
     params = site.params
     assert isinstance(params, ExposureParams)
     exposures, fits = site.tables["exposures"], site.tables["fit"]
-    tables = index_tables(params, exposures, fits, site.outcomes, pdfs=site.pdf_slugs)
+    tables = index_tables(
+        params,
+        exposures,
+        fits,
+        site.outcomes,
+        pdfs=site.pdf_slugs,
+        stability=site.tables.get("stability"),
+    )
     for table, chart in zip(tables, heatmap_charts(params, exposures), strict=True):
         # a one-factor heatmap repeats the table's single column: leave it out
         table["heatmap"] = (
