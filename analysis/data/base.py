@@ -224,6 +224,10 @@ def clean_index(frame: pd.DataFrame, *, what: str) -> pd.DataFrame:
     return out
 
 
+BAD_PRICES = "non-positive or infinite price"
+"""What a failure reason says when the source delivered prices that cannot be used."""
+
+
 def validate_prices(frame: pd.DataFrame, *, source: str) -> PriceBatch:
     """Check a wide price frame at the boundary and split off unusable tickers.
 
@@ -254,8 +258,8 @@ def validate_prices(frame: pd.DataFrame, *, source: str) -> PriceBatch:
         bad = values[(values <= 0) | ~np.isfinite(values.fillna(1.0))]
         if len(bad):
             failed[ticker] = (
-                f"{len(bad)} non-positive or infinite price(s), first on "
-                f"{bad.index[0]:%Y-%m-%d} ({bad.iloc[0]!r})"
+                f"{len(bad)} {BAD_PRICES}(s), first on {bad.index[0]:%Y-%m-%d}: "
+                f"{float(bad.iloc[0]):g}"
             )
             continue
         good[ticker] = values

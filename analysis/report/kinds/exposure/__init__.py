@@ -57,6 +57,9 @@ STABILITY_TABLE_COLUMNS = (
 )
 
 
+QUALITY_COLUMNS = ("ticker", "series", "check", "start", "end", "value", "detail")
+
+
 class ExposureKind(ReportKind):
     """Factor exposures per ticker (see the module docstring)."""
 
@@ -82,6 +85,12 @@ class ExposureKind(ReportKind):
             STABILITY_TABLE_COLUMNS,
             "are the betas stable? per ticker and model: CUSUM of recursive and of OLS "
             "residuals, a Chow test per break date; statistic, p-value, rejected at 5%",
+        ),
+        ContractTable(
+            "quality",
+            QUALITY_COLUMNS,
+            "data-quality findings per ticker (its prices and the market's): gaps, jumps, "
+            "stale runs, non-positive prices, with dates and values",
         ),
     )
     preload = ("analysis.report.kinds.exposure.notebook", "statsmodels.api")
@@ -129,6 +138,7 @@ class ExposureKind(ReportKind):
         write_csv(
             paths.part(slug, "stability"), pd.DataFrame(columns=list(STABILITY_TABLE_COLUMNS))
         )
+        write_csv(paths.part(slug, "quality"), pd.DataFrame(columns=list(QUALITY_COLUMNS)))
         write_components(paths.components(slug), {m.id: error for m in params.resolved_models()})
 
     def extra_downloads(self, paths: RunPaths) -> dict[str, bytes]:

@@ -19,7 +19,9 @@ from typing import Literal
 import pandas as pd
 
 from analysis import __version__, charts
-from analysis.errors import AnalysisError, UnknownTickerError
+from analysis.data.base import BAD_PRICES
+from analysis.data.quality import Finding, check_prices
+from analysis.errors import AnalysisError, DataError, UnknownTickerError
 from analysis.factors.models import Design, build_design
 from analysis.regression.ols import OLSResult, fit_design
 from analysis.regression.rolling import RollingResult, rolling_ols
@@ -27,6 +29,7 @@ from analysis.regression.stability import StabilityTest, stability_frame, stabil
 from analysis.report.kinds.exposure import (
     EXPOSURE_COLUMNS,
     FIT_COLUMNS,
+    QUALITY_COLUMNS,
     STABILITY_TABLE_COLUMNS,
 )
 from analysis.report.kinds.exposure.params import ExposureParams, ResolvedModel
@@ -95,6 +98,8 @@ class TickerAnalysis:
     last: pd.Timestamp
     n_prices: int
     timings: dict[str, float] = field(default_factory=dict)
+    quality: tuple[Finding, ...] = ()
+    """Data-quality findings on the ticker's and the market's prices (warnings)."""
 
     @property
     def params(self) -> ExposureParams:
@@ -154,6 +159,14 @@ class TickerAnalysis:
             return pd.DataFrame(columns=list(STABILITY_TABLE_COLUMNS))
         return pd.concat(frames, ignore_index=True)[list(STABILITY_TABLE_COLUMNS)]
 
+    def quality_frame(self) -> pd.DataFrame:
+        """Rows of ``quality.csv`` for this ticker (its findings, if any)."""
+        rows = [
+            [self.ticker, f.series, f.check, f.start, f.end, f.value, f.detail]
+            for f in self.quality
+        ]
+        return pd.DataFrame(rows, columns=list(QUALITY_COLUMNS))
+
     def save(self, folder: str | Path | None = None) -> list[Path]:
         """Write this ticker's tables under the run folder, each file atomically.
 
@@ -170,6 +183,7 @@ class TickerAnalysis:
             write_csv(paths.part(self.slug, "exposures"), self.exposures_frame()),
             write_csv(paths.part(self.slug, "fit"), self.fit_frame(reasons=True)),
             write_csv(paths.part(self.slug, "stability"), self.stability_frame()),
+            write_csv(paths.part(self.slug, "quality"), self.quality_frame()),
         ]
         for m, f in self.fits.items():
             if f.rolling is not None:
@@ -228,6 +242,20 @@ def _fit_model(run: Run, ticker: str, spec: ResolvedModel) -> ModelFit:
         return ModelFit(spec, error=str(exc), seconds=time.perf_counter() - t0)
 
 
+class DataQualityError(DataError):
+    """The params ask a data-quality finding to fail the ticker."""
+
+
+def check_ticker(run: Run, ticker: str) -> list[Finding]:
+    """The data-quality findings on the ticker's prices and the market proxy's."""
+    rules = run.params.data_quality.rules()
+    out = []
+    for name in dict.fromkeys([ticker, run.params.market]):
+        if name in run.data.prices.columns:
+            out += check_prices(run.data.prices[name].rename(name), rules)
+    return out
+
+
 def analyze_ticker(run: Run, ticker: str) -> TickerAnalysis:
     """Fit every model of the run for ``ticker``.
 
@@ -241,8 +269,16 @@ def analyze_ticker(run: Run, ticker: str) -> TickerAnalysis:
         raise UnknownTickerError(f"{ticker!r} is not one of the run's tickers")
     if ticker in run.data.failed or ticker not in run.data.prices.columns:
         reason = run.data.failed.get(ticker, "no prices in the run's data")
+        if BAD_PRICES in reason:  # the source delivered prices, but unusable ones
+            raise DataError(f"{run.data.source}: {ticker}: {reason}")
         raise UnknownTickerError(f"{run.data.source}: {ticker}: {reason}")
     px = run.data.prices[ticker].dropna()
+    quality = tuple(check_ticker(run, ticker))
+    if quality and run.params.data_quality.on_finding == "fail":
+        raise DataQualityError(
+            f"{ticker}: data quality (data_quality.on_finding: fail): "
+            + "; ".join(f.line() for f in quality)
+        )
     fits = {m.id: _fit_model(run, ticker, m) for m in run.params.resolved_models()}
     return TickerAnalysis(
         ticker=ticker,
@@ -252,6 +288,7 @@ def analyze_ticker(run: Run, ticker: str) -> TickerAnalysis:
         last=px.index[-1],
         n_prices=len(px),
         timings={m: f.seconds for m, f in fits.items()},
+        quality=quality,
     )
 
 
@@ -287,7 +324,29 @@ def header_section(a: TickerAnalysis) -> list[Display]:
             ],
         }
     )
-    return [Table(rows, caption="Run settings")]
+    return [Table(rows, caption="Run settings"), *quality_part(a)]
+
+
+def quality_part(a: TickerAnalysis) -> list[Display]:
+    """The data-quality findings (or that there are none), with the thresholds."""
+    q = a.params.data_quality
+    rules = (
+        f"gaps over {q.max_gap_days} calendar days, |log return| over "
+        f"{q.max_abs_log_return:g}, {q.max_stale_days} or more identical prices in a row"
+    )
+    if not a.quality:
+        return [Markdown(f"*Data quality: no findings ({md_escape(rules)}).*")]
+    frame = pd.DataFrame(
+        [[f.series, f.check, f.detail] for f in a.quality], columns=["Series", "Check", "Finding"]
+    )
+    return [
+        Markdown(
+            f"**Data quality: {len(a.quality)} warning{'s' if len(a.quality) > 1 else ''}.** "
+            "The estimates below use these prices as they are; check them before relying on "
+            f"the betas ({md_escape(rules)})."
+        ),
+        Table(frame, caption="Data-quality findings"),
+    ]
 
 
 def comparison_section(a: TickerAnalysis) -> list[Display]:

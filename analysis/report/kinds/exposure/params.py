@@ -8,6 +8,7 @@ from typing import Annotated, Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from analysis.data.base import Frequency
+from analysis.data.quality import QualityRules
 from analysis.factors.models import MODELS, FactorModel, get_model
 from analysis.report.pipeline.params import (
     TICKER_PATTERN,
@@ -52,6 +53,18 @@ class ModelSpec(Strict):
         return self
 
 
+class DataQualitySpec(Strict):
+    """Thresholds of the price checks (:mod:`analysis.data.quality`) and what a finding does."""
+
+    max_gap_days: Annotated[int, Field(ge=1, le=3650)] = 10
+    max_abs_log_return: Annotated[float, Field(gt=0, le=50)] = 0.5
+    max_stale_days: Annotated[int, Field(ge=2, le=1000)] = 10
+    on_finding: Literal["warn", "fail"] = "warn"
+
+    def rules(self) -> QualityRules:
+        return QualityRules(self.max_gap_days, self.max_abs_log_return, self.max_stale_days)
+
+
 class ResolvedModel(BaseModel):
     """A model with every setting resolved against the run's defaults."""
 
@@ -79,6 +92,8 @@ class ExposureParams(RunParams):
     hac_maxlags: Annotated[int, Field(ge=0, le=100)] | None = None
     rolling_cov_type: Literal["nonrobust", "HAC"] = "HAC"
     break_dates: Annotated[list[LaxDate], Field(default_factory=list, max_length=20)]
+    data_quality: DataQualitySpec = Field(default_factory=DataQualitySpec)
+    """Price checks before fitting; a finding warns (default) or fails the ticker."""
     """Dates of a suspected break in the betas: a Chow test for each, per ticker and model."""
 
     @field_validator("models", mode="before")
