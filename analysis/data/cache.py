@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING, Any, cast
 import pandas as pd
 
 from analysis.data.base import FactorDataset, Frequency, PriceBatch, ReturnDataset, frame_hash
-from analysis.errors import DataError
+from analysis.errors import DataError, SourceUnavailableError
 
 if TYPE_CHECKING:
     # imported when used: loading yfinance is needed for Yahoo runs only
@@ -184,9 +184,22 @@ class CachedPriceSource:
                 return PriceBatch(
                     prices=hit.frame, failed=dict(hit.meta.get("failed", {})), source=self.name
                 )
-        batch = self.inner.fetch_prices(tickers, start, end)
+        try:
+            batch = self.inner.fetch_prices(tickers, start, end)
+        except SourceUnavailableError as exc:
+            raise self._with_cache_hint(exc, query) from exc
         self.cache.put(self.name, query, batch.prices, extra={"failed": dict(batch.failed)})
         return batch
+
+    def _with_cache_hint(self, exc: SourceUnavailableError, query: dict[str, Any]) -> Exception:
+        """The source's error, suggesting the cache only when it holds this very query
+        (which happens when ``--refresh`` asked to download again)."""
+        if self.refresh and self.cache.get(self.name, query) is not None:
+            return type(exc)(
+                f"{exc}; the cache holds an earlier download of these prices: run without "
+                "--refresh to use it"
+            )
+        return exc
 
     def fetch_shares(
         self,

@@ -664,11 +664,11 @@ class YahooSource:
         if set(limited) == set(wanted):
             raise RateLimitError(
                 f"yahoo: still rate limited (HTTP 429) after {self.max_retries} retries for "
-                f"{', '.join(wanted)}; wait a few minutes and run again, or use the cache"
+                f"{', '.join(wanted)}; wait a few minutes and run again"
             )
         if set(limited) | set(unreachable) == set(wanted):
             detail = next(iter(unreachable.values()), "")
             raise SourceUnavailableError(
                 f"yahoo: could not reach Yahoo Finance for {', '.join(wanted)} ({detail}); "
-                "check the network connection, or run from the cache"
+                "check the network connection"
             )

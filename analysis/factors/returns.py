@@ -94,9 +94,16 @@ class Alignment:
     end: pd.Timestamp | None
 
     def describe(self) -> str:
-        """One line such as ``"1250 common dates; dropped AAPL: 3, ^NSEI: 12"``."""
-        lost = ", ".join(f"{k}: {v}" for k, v in self.dropped.items() if v)
-        return f"{self.common} common dates" + (f"; dropped {lost}" if lost else "")
+        """One line such as ``"1250 common dates; left out: 3 dates of AAPL, 12 of ^NSEI"``.
+
+        A series' left-out dates are those it has but another series lacks.
+        """
+        lost = [(k, v) for k, v in self.dropped.items() if v]
+        if not lost:
+            return f"{self.common} common dates"
+        parts = [f"{v} date{'s' if v != 1 else ''} of {k}" for k, v in lost[:1]]
+        parts += [f"{v} of {k}" for k, v in lost[1:]]
+        return f"{self.common} common dates; left out (missing elsewhere): {', '.join(parts)}"
 
 
 def align(frames: Mapping[str, pd.DataFrame | pd.Series]) -> tuple[pd.DataFrame, Alignment]:

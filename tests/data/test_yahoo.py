@@ -323,7 +323,7 @@ def test_total_network_failure_raises_one_readable_line(
     assert "\n" not in message
     assert message.startswith("yahoo: could not reach Yahoo Finance for AAPL, ^GSPC, RELIANCE.NS (")
     assert "Could not resolve host: query2.finance.yahoo.com)" in message
-    assert message.endswith("check the network connection, or run from the cache")
+    assert message.endswith("check the network connection")
     assert not isinstance(caught.value, RateLimitError)
     assert sleeps == []  # network failures are not retried
 
@@ -414,6 +414,26 @@ def test_cached_source_replays_a_run_offline(tmp_path: Path) -> None:
         == {"NOSUCH.NS": "Yahoo returned no usable prices: possibly delisted; no timezone found"}
     )
     assert again.source == "yahoo"
+
+
+def test_the_cache_is_suggested_only_when_it_holds_the_query(
+    tmp_path: Path, sleeps: Sleeps
+) -> None:
+    tickers = ["AAPL", "^GSPC"]
+    # nothing cached yet: the offline error says nothing of a cache
+    empty = CachedPriceSource(YahooSource(sleep=sleeps), DataCache(tmp_path), refresh=True)
+    with replaying(YahooReplay(offline=True)), pytest.raises(SourceUnavailableError) as first:
+        empty.fetch_prices(tickers, START, END)
+    assert "cache" not in str(first.value)
+    with replaying():
+        CachedPriceSource(YahooSource(), DataCache(tmp_path)).fetch_prices(tickers, START, END)
+    # cached, but --refresh asked to download again: the error says how to use the copy
+    cached = CachedPriceSource(YahooSource(sleep=sleeps), DataCache(tmp_path), refresh=True)
+    with replaying(YahooReplay(offline=True)), pytest.raises(SourceUnavailableError) as again:
+        cached.fetch_prices(tickers, START, END)
+    assert str(again.value).endswith(
+        "the cache holds an earlier download of these prices: run without --refresh to use it"
+    )
 
 
 def test_the_replay_blocks_the_real_network() -> None:

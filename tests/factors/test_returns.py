@@ -60,4 +60,6 @@ def test_align_reports_dropped_dates() -> None:
     assert al.dropped == {"AAPL": 3, "^NSEI": 2}
     assert al.start == pd.Timestamp("2024-01-03") and al.end == pd.Timestamp("2024-01-12")
     assert list(joined.columns) == ["AAPL", "^NSEI"]
-    assert al.describe() == "7 common dates; dropped AAPL: 3, ^NSEI: 2"
+    assert (
+        al.describe() == "7 common dates; left out (missing elsewhere): 3 dates of AAPL, 2 of ^NSEI"
+    )

@@ -40,6 +40,17 @@ def factor_assets(params: ExposureParams) -> list[str]:
     return assets
 
 
+def _user_window(reason: str, params: ExposureParams) -> str:
+    """A source's reason with the window the user wrote: the source was asked from the
+    look-back's start (``warmup_start``), a date the user never wrote."""
+    warm = warmup_start(params)
+    if warm is None or not params.start or f"{warm:%Y-%m-%d}" not in reason:
+        return reason
+    return reason.replace(f"{warm:%Y-%m-%d}", f"{params.start}") + (
+        f" (fetched from {warm:%Y-%m-%d} for the {params.factor_window}-period look-back)"
+    )
+
+
 def fetch_run_data(
     params: ExposureParams, *, cache_dir: str | Path | None = None, refresh: bool = False
 ) -> RunData:
@@ -73,7 +84,7 @@ def fetch_run_data(
             f"{price_src.name}: cannot get the market proxy / factor assets ({reasons})"
         )
     failed = {
-        t: batch.failed.get(t, "no prices returned")
+        t: _user_window(batch.failed.get(t, "no prices returned"), params)
         for t in params.tickers
         if t not in batch.prices.columns
     }

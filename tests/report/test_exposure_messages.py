@@ -1,0 +1,27 @@
+"""Messages name what the user wrote: the window of the params, not the look-back's start."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from analysis.report.kinds import load_params
+from analysis.report.kinds.exposure.data import _user_window, warmup_start
+from analysis.report.kinds.exposure.params import ExposureParams
+
+
+def test_no_prices_reason_quotes_the_users_start(tmp_path: Path) -> None:
+    p = tmp_path / "p.yml"
+    p.write_text(
+        "name: x\ntitle: x\ndata: {source: sample}\nmarket: ^GSPC\ntickers: [AAPL]\n"
+        "models: [engineered]\nstart: 2005-01-03\nend: 2006-12-29\nfactor_window: 126\n"
+    )
+    params = load_params(p)
+    assert isinstance(params, ExposureParams)
+    warm = warmup_start(params)
+    assert warm is not None and f"{warm:%Y-%m-%d}" < "2005-01-03"
+    reason = f"no prices between {warm:%Y-%m-%d} and 2006-12-29 in the sample dataset"
+    assert _user_window(reason, params) == (
+        "no prices between 2005-01-03 and 2006-12-29 in the sample dataset "
+        f"(fetched from {warm:%Y-%m-%d} for the 126-period look-back)"
+    )
+    assert _user_window("not in the sample dataset", params) == "not in the sample dataset"
