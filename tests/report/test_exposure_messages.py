@@ -25,3 +25,16 @@ def test_no_prices_reason_quotes_the_users_start(tmp_path: Path) -> None:
         f"(fetched from {warm:%Y-%m-%d} for the 126-period look-back)"
     )
     assert _user_window("not in the sample dataset", params) == "not in the sample dataset"
+
+
+def test_coefficients_keep_their_significant_digits() -> None:
+    from analysis.report.pipeline.display import fmt_sig
+
+    f = fmt_sig(4)
+    assert [f(v) for v in (-0.0000412, 0.99331, 21.2734, 0.0, float("nan"))] == [
+        "-0.0000412",
+        "0.9933",
+        "21.27",
+        "0",
+        "—",
+    ]

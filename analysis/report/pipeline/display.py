@@ -64,6 +64,19 @@ def fmt_num(digits: int = 4) -> Formatter:
     return lambda v: "—" if pd.isna(v) else f"{v:,.{digits}f}"
 
 
+def fmt_sig(digits: int = 4) -> Formatter:
+    """Significant digits, never an exponent (a beta of -0.0000412 stays readable); NaN as —."""
+
+    def fmt(v: Any) -> str:
+        if pd.isna(v):
+            return "—"
+        return np.format_float_positional(
+            float(v), precision=digits, unique=False, fractional=False, trim="-"
+        )
+
+    return fmt
+
+
 def fmt_pct(digits: int = 2) -> Formatter:
     return lambda v: "—" if pd.isna(v) else f"{v:.{digits}%}"
 

@@ -40,6 +40,7 @@ from analysis.report.pipeline.display import (
     figure_with_caption,
     fmt_p,
     fmt_pct,
+    fmt_sig,
     md_escape,
 )
 from analysis.report.pipeline.params import read_params
@@ -401,7 +402,11 @@ def _betas_table(r: OLSResult) -> Table:
     return Table(
         frame,
         caption=f"Coefficients ({_cov_label(r)})",
-        formats={"t": lambda v: f"{v:.2f}", "p": fmt_p},
+        formats={
+            "t": lambda v: f"{v:.2f}",
+            "p": fmt_p,
+            **dict.fromkeys(["Estimate", "Std. error", "95% CI low", "95% CI high"], fmt_sig(4)),
+        },
     )
 
 
