@@ -95,6 +95,23 @@ def build_parser() -> argparse.ArgumentParser:
     _common(p)
     p.add_argument("--refresh", action="store_true", help="download again even if cached")
 
+    p = sub.add_parser(
+        "verify",
+        help="re-execute a run from its frozen data in a temporary folder and compare its "
+        "tables and data hashes with the published ones (exit 0: same, 1: differs)",
+    )
+    p.add_argument("run_folder", type=Path, help="a run folder, e.g. reports/sample")
+    p.add_argument(
+        "--jobs", "-j", type=int, default=1, help="notebooks executed in parallel (default 1)"
+    )
+    p.add_argument(
+        "--keep", action="store_true", help="keep the temporary folder and print its path"
+    )
+    p.add_argument("--no-progress", action="store_true", help="no progress bar")
+    p.add_argument(
+        "--debug", action="store_true", help="show tracebacks instead of one-line errors"
+    )
+
     p = sub.add_parser("index", help="write <out>/index.html linking every run under <out>")
     p.add_argument(
         "--out", type=Path, default=Path("reports"), help="output root (default: reports)"
@@ -152,7 +169,10 @@ def _model_ids(params: object) -> list[str]:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """Entry point; returns the exit code (0 ok, 3 partial failure, 1 error, 2 bad input)."""
+    """Entry point; returns the exit code (0 ok, 3 partial failure, 1 error, 2 bad input).
+
+    ``verify`` returns 0 when the run is reproduced and 1 when anything differs.
+    """
     args = build_parser().parse_args(argv)
     try:
         return _dispatch(args)
@@ -191,6 +211,15 @@ def _dispatch(args: argparse.Namespace) -> int:
             print(f"  no prices for {t}: {reason}")
         print(f"snapshot: {paths.data}")
         return 0
+    if args.command == "verify":
+        if args.jobs < 1:
+            raise ParamsError(f"--jobs must be >= 1, got {args.jobs}")
+        result = runner.verify(
+            args.run_folder, jobs=args.jobs, keep=args.keep, progress=not args.no_progress
+        )
+        for line in result.lines():
+            print(line)
+        return result.exit_code
     if args.command == "render":
         summary = runner.render(
             args.params, out=args.out, renderer=args.renderer, progress=not args.no_progress

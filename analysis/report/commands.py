@@ -1,7 +1,8 @@
 """The pipeline's commands for a params file of any kind (what the CLI calls).
 
 Each reads the params file, picks its kind (:mod:`analysis.report.kinds`) and
-hands both to :mod:`analysis.report.pipeline.runner`.
+hands both to :mod:`analysis.report.pipeline.runner`; :func:`verify` reads a run
+folder instead, whose manifest names its kind and params.
 """
 
 from __future__ import annotations
@@ -13,6 +14,8 @@ from analysis.report import kinds
 from analysis.report.pipeline import runner
 from analysis.report.pipeline.paths import RunPaths
 from analysis.report.pipeline.snapshot import RunData
+from analysis.report.pipeline.verify import VerifyResult
+from analysis.report.pipeline.verify import verify as verify_run
 
 
 def run(params_file: str | Path, **options: Any) -> runner.RunSummary:
@@ -33,3 +36,8 @@ def fetch(
     """Fetch a run's data and freeze it in ``<run>/data`` (see :func:`runner.fetch`)."""
     kind, params = kinds.load(params_file)
     return runner.fetch(kind, params, params_file, out=out, refresh=refresh)
+
+
+def verify(run_folder: str | Path, **options: Any) -> VerifyResult:
+    """Re-execute a run folder from its frozen data and compare (see :func:`verify.verify`)."""
+    return verify_run(run_folder, kinds.KINDS, **options)

@@ -336,7 +336,7 @@ def test_constant_feature_fails_naming_it(
     outcome = by_unit(summary)["GOOD"]
     assert outcome.status == "failed"
     assert "'CONST'" in outcome.error and "constant" in outcome.error, outcome.error
-    assert summary.exit_code == 1  # every unit failed
+    assert summary.exit_code == 3  # the run completed; every unit failed, and the site says why
     assert not list(paths.root.rglob("*.partial.ipynb"))
     assert not paths.unit_pdf("GOOD").exists()
     index = (paths.site / "index.html").read_text(encoding="utf-8")

@@ -25,6 +25,7 @@ from analysis.report import commands as runner
 from analysis.report.kinds import load_params
 from analysis.report.kinds.exposure import EXPOSURE_COLUMNS, FIT_COLUMNS, STABILITY_TABLE_COLUMNS
 from analysis.report.kinds.exposure.params import ExposureParams
+from analysis.report.pipeline.display import fmt_sig
 from analysis.report.pipeline.snapshot import RunData
 from analysis.report.pipeline.state import UnitOutcome
 from tests.helpers import CHROMIUM_FLAGS, require_tool, watch_page
@@ -171,7 +172,7 @@ def test_pdf_text_and_charts(sample: tuple[RunRecord, Path]) -> None:
     exp = pd.read_csv(root / "exposures.csv").set_index(["ticker", "model", "term"])
     for model, term in (("carhart", "Mkt-RF"), ("engineered", "market"), ("ff3", "HML")):
         beta = exp.loc[("AAPL", model, term), "estimate"]
-        assert f"{beta:.4f}" in text, (model, term, beta)
+        assert fmt_sig(4)(beta) in text, (model, term, beta)  # four significant digits
     require_tool("pdfimages")
     listing = subprocess.run(
         ["pdfimages", "-list", str(pdf)], capture_output=True, text=True, check=True

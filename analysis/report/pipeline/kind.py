@@ -107,6 +107,12 @@ class ReportKind(ABC):
         """Files besides the contract tables for ``site/downloads`` (``{name: bytes}``)."""
         return {}
 
+    extra_descriptions: ClassVar[dict[str, str]] = {}
+    """What each of :meth:`extra_downloads` is, for the index's download list."""
+
+    run_documents: ClassVar[tuple[str, ...]] = ()
+    """Run-level PDFs in ``<run>/pdf`` (stems, e.g. ``_universe``), kept beside the units'."""
+
     site_module: ClassVar[str] = ""
     """The kind's site module: ``index_facts(site)``, ``index_section(site)``,
     ``methodology_markdown(site)`` and ``licence_lines(site)``, which the four methods below

@@ -43,7 +43,7 @@ import html
 import re
 import struct
 import tempfile
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -74,6 +74,7 @@ __all__ = [
     "load_report",
     "markdown_to_html",
     "pick_mime",
+    "render_markdown_pdf",
     "render_page",
     "render_unit_page",
     "render_unit_pdf",
@@ -635,8 +636,6 @@ def render_unit_pdf(nb_path: Path, out: Path) -> None:
     numbered chapters) unless a Markdown cell uses ``#``. The PDF's creation
     date is the report's date, so the output is byte-for-byte reproducible.
     """
-    import typst
-
     report = load_report(nb_path)
     with tempfile.TemporaryDirectory(prefix="render-builtin-") as tmp:
         folder = Path(tmp)
@@ -654,26 +653,69 @@ def render_unit_pdf(nb_path: Path, out: Path) -> None:
         }
         if report.failed:
             meta["error"] = report.reasons[0]
-        args = [
-            "--standalone",
-            f"--template={TYPST_TEMPLATES / 'report.typ'}",
-            "--columns=10000",
-            "--metadata=lang:en",
-        ]
-        for key, value in meta.items():
-            if value:
-                args += ["-M", f"{key}={value}"]
-        if not has_h1:
-            args.append("--shift-heading-level-by=-1")
-        source = _pandoc(md, "typst", args)
-        main = folder / "report.typ"
-        main.write_text(source, encoding="utf-8")
-        pdf = typst.compile(
-            str(main),
-            root=str(folder),
-            font_paths=_font_paths(),
-            ignore_system_fonts=True,
-        )
+        render_markdown_pdf(md, meta, out, shift_headings=not has_h1, folder=folder)
+
+
+def render_markdown_pdf(
+    markdown: str,
+    meta: Mapping[str, str],
+    out: Path,
+    *,
+    shift_headings: bool = False,
+    folder: Path | None = None,
+) -> None:
+    """Render a pandoc Markdown document as an A4 PDF in the report style.
+
+    Parameters
+    ----------
+    markdown
+        The document (pandoc Markdown; images relative to ``folder``).
+    meta
+        The template's metadata (``title``, ``subtitle``, ``kicker``, ``unit``,
+        ``unit_label``, ``run``, ``report_date``, ``error``, ``generator``: see
+        ``templates/typst/typst-show.typ``); empty values are left out.
+    out
+        Destination ``.pdf`` (replaced atomically).
+    shift_headings
+        Shift headings up one level (``##`` sections become numbered chapters).
+    folder
+        Where the document's images are, and where Typst compiles; default a
+        temporary folder.
+
+    Notes
+    -----
+    Pandoc writes Typst through ``templates/typst/report.typ``, the style the
+    unit reports share with Quarto, and the ``typst`` package compiles it with
+    matplotlib's fonts only. With the same input the PDF is the same bytes.
+    """
+    if folder is None:
+        with tempfile.TemporaryDirectory(prefix="render-builtin-") as tmp:
+            render_markdown_pdf(
+                markdown, meta, out, shift_headings=shift_headings, folder=Path(tmp)
+            )
+        return
+    import typst
+
+    args = [
+        "--standalone",
+        f"--template={TYPST_TEMPLATES / 'report.typ'}",
+        "--columns=10000",
+        "--metadata=lang:en",
+    ]
+    for key, value in meta.items():
+        if value:
+            args += ["-M", f"{key}={value}"]
+    if shift_headings:
+        args.append("--shift-heading-level-by=-1")
+    source = _pandoc(markdown, "typst", args)
+    main = folder / "report.typ"
+    main.write_text(source, encoding="utf-8")
+    pdf = typst.compile(
+        str(main),
+        root=str(folder),
+        font_paths=_font_paths(),
+        ignore_system_fonts=True,
+    )
     atomic_write_bytes(out, bytes(pdf))
 
 

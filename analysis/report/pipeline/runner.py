@@ -104,9 +104,12 @@ class RunSummary:
 
     @property
     def exit_code(self) -> int:
+        """0 every unit ok; 3 a completed run where some or even all units failed or are
+        partial (their reasons are on the site). A run that could not complete (bad params,
+        the market proxy unavailable ...) raises instead, and the CLI exits 2 or 1."""
         statuses = [o.status for o in self.outcomes]
         if any(s in ("failed", "partial") for s in statuses):
-            return EXIT_ERROR if all(s == "failed" for s in statuses) else EXIT_PARTIAL
+            return EXIT_PARTIAL
         return EXIT_OK
 
     def lines(self) -> list[str]:
@@ -294,9 +297,15 @@ def run(
     only: Iterable[str] | None = None,
     execute_only: bool = False,
     timeout: float | None = None,
+    reuse_data: bool = False,
     log: Callable[[str], None] = lambda s: print(s, file=sys.stderr),
 ) -> RunSummary:
-    """Run a validated params file of ``kind`` end to end (see the module docstring)."""
+    """Run a validated params file of ``kind`` end to end (see the module docstring).
+
+    With ``reuse_data`` the run's existing snapshot (``<run>/data``, checked
+    against its hashes by :meth:`RunData.load`) is used as it is and nothing is
+    fetched (``factor-report verify`` re-executes a run this way).
+    """
     t_start = time.perf_counter()
     template = TEMPLATES / kind.template
     which = "builtin" if execute_only else choose_renderer(renderer)
@@ -308,8 +317,11 @@ def run(
         log(f"removed {len(stale)} partial notebook(s) left by an interrupted run")
 
     t = time.perf_counter()
-    data = _fetch(kind, params, params_file, out, refresh)
-    data.save(paths.data)
+    if reuse_data:
+        data = RunData.load(paths.data)
+    else:
+        data = _fetch(kind, params, params_file, out, refresh)
+        data.save(paths.data)
     seconds = {"fetch": time.perf_counter() - t}
     if data.failed:
         log(f"data: no prices for {', '.join(data.failed)} (their reports will say why)")

@@ -86,7 +86,8 @@ def downloads(site: SiteInputs) -> list[dict[str, str]]:
         for t in site.kind.tables
     ]
     for name in site.kind.extra_downloads(site.paths):
-        out.append({"href": f"downloads/{name}", "name": name, "text": "one CSV per unit"})
+        text = site.kind.extra_descriptions.get(name, "")
+        out.append({"href": f"downloads/{name}", "name": name, "text": text})
     out.append(
         {
             "href": "downloads/manifest.json",
@@ -214,7 +215,7 @@ def render_site(site: SiteInputs, renderer: str) -> None:
         depth=0,
     )
     write_downloads(site, paths.site)
-    remove_stale_pages(paths, set(params.slugs.values()))
+    remove_stale_pages(paths, set(params.slugs.values()) | set(site.kind.run_documents))
     refresh_page_dates(site)
 
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 import pandas as pd
 
@@ -141,5 +141,21 @@ class ExposureKind(ReportKind):
         write_csv(paths.part(slug, "quality"), pd.DataFrame(columns=list(QUALITY_COLUMNS)))
         write_components(paths.components(slug), {m.id: error for m in params.resolved_models()})
 
+    extra_descriptions: ClassVar[dict[str, str]] = {
+        "rolling.zip": "per ticker and model: the rolling estimates and their standard errors",
+        "universe.csv": "universe tests per model: GRS test of zero alphas, Fama–MacBeth premia",
+        "_universe.pdf": "the universe on paper: one page per model (tables and tests)",
+    }
+    run_documents: ClassVar[tuple[str, ...]] = ("_universe",)
+
     def extra_downloads(self, paths: RunPaths) -> dict[str, bytes]:
-        return {"rolling.zip": zip_folder(paths.root / "rolling", "rolling")}
+        """``rolling.zip``, and the universe tests' ``universe.csv`` and ``_universe.pdf``
+        (written when the index is built; see :mod:`.site`)."""
+        out = {"rolling.zip": zip_folder(paths.root / "rolling", "rolling")}
+        for name, src in (
+            ("universe.csv", paths.root / "universe.csv"),
+            ("_universe.pdf", paths.pdf / "_universe.pdf"),
+        ):
+            if src.exists():
+                out[name] = src.read_bytes()
+        return out

@@ -44,7 +44,7 @@ from analysis.report.pipeline.display import (
     md_escape,
 )
 from analysis.report.pipeline.params import read_params
-from analysis.report.pipeline.paths import RunPaths
+from analysis.report.pipeline.paths import PROJECT_ROOT, RunPaths
 from analysis.report.pipeline.snapshot import RunData
 from analysis.report.pipeline.tables import write_components, write_csv
 
@@ -60,9 +60,37 @@ class Run:
     folder: Path
 
     @classmethod
-    def open(cls, params_file: str | Path, run_dir: str | Path) -> Run:
-        params = read_params(params_file, ExposureParams)
-        folder = Path(run_dir)
+    def open(cls, params_file: str | Path, run_dir: str | Path | None = None) -> Run:
+        """Read the params and the run's frozen data snapshot.
+
+        Parameters
+        ----------
+        params_file
+            The params file: a path as given, else relative to the project root (so
+            ``params/sample.yml`` works from any folder).
+        run_dir
+            The run folder whose snapshot the notebook reads and whose tables it
+            writes; the runner passes the run's. ``None`` (the notebook run alone,
+            e.g. ``papermill templates/exposure.ipynb out.ipynb -p ticker JPM``) uses
+            a scratch folder ``reports/.notebook/<name>`` under the project root, so an
+            existing run's tables are never overwritten unless the notebook is pointed
+            at that run. A folder without a snapshot gets one on first use: the data is
+            fetched (the bundled sample needs no network) and frozen there.
+        """
+        path = Path(params_file)
+        if not path.exists() and not path.is_absolute() and (PROJECT_ROOT / path).exists():
+            path = PROJECT_ROOT / path
+        params = read_params(path, ExposureParams)
+        folder = (
+            Path(run_dir)
+            if run_dir is not None
+            else PROJECT_ROOT / "reports" / ".notebook" / params.name
+        )
+        if not (folder / "data").exists():
+            from analysis.report.kinds.exposure.data import fetch_run_data
+
+            cache = PROJECT_ROOT / "reports" / ".cache"
+            fetch_run_data(params, cache_dir=cache).save(folder / "data")
         return cls(params=params, data=RunData.load(folder / "data"), folder=folder)
 
 
@@ -200,28 +228,33 @@ class TickerAnalysis:
         return written
 
 
+def design_for(params: ExposureParams, data: RunData, ticker: str, spec: ResolvedModel) -> Design:
+    """The regression ``spec`` runs for ``ticker`` on the run's snapshot: ``y`` and ``X``
+    (the engineered characteristics centred), as every report, table and test uses it."""
+    origin = spec.definition.origin
+    factor_returns = None
+    if origin == "french":
+        factor_returns = data.factors.get(spec.frequency)
+    elif origin == "custom":
+        factor_returns = data.custom
+    return build_design(
+        spec.definition,
+        data.prices[ticker].dropna(),
+        frequency=spec.frequency,
+        market=data.prices[params.market].dropna(),
+        factor_returns=factor_returns,
+        factor_prices=data.prices if origin == "sectors" else None,
+        factor_window=params.factor_window,
+        start=pd.Timestamp(params.start) if params.start else None,
+        end=pd.Timestamp(params.end) if params.end else None,
+    )
+
+
 def _fit_model(run: Run, ticker: str, spec: ResolvedModel) -> ModelFit:
     p = run.params
-    data = run.data
     t0 = time.perf_counter()
     try:
-        origin = spec.definition.origin
-        factor_returns = None
-        if origin == "french":
-            factor_returns = data.factors.get(spec.frequency)
-        elif origin == "custom":
-            factor_returns = data.custom
-        design = build_design(
-            spec.definition,
-            data.prices[ticker].dropna(),
-            frequency=spec.frequency,
-            market=data.prices[p.market].dropna(),
-            factor_returns=factor_returns,
-            factor_prices=data.prices if origin == "sectors" else None,
-            factor_window=p.factor_window,
-            start=pd.Timestamp(p.start) if p.start else None,
-            end=pd.Timestamp(p.end) if p.end else None,
-        )
+        design = design_for(p, run.data, ticker, spec)
         result = fit_design(design, cov_type=p.cov_type, maxlags=p.hac_maxlags)
         rolling = None
         if design.nobs >= spec.rolling_window:
@@ -255,6 +288,11 @@ def check_ticker(run: Run, ticker: str) -> list[Finding]:
         if name in run.data.prices.columns:
             out += check_prices(run.data.prices[name].rename(name), rules)
     return out
+
+
+def first_estimated(a: TickerAnalysis) -> ResolvedModel | None:
+    """The run's first model that could be estimated for the ticker (``None``: none)."""
+    return next((f.spec for f in a.fits.values() if f.ok), None)
 
 
 def analyze_ticker(run: Run, ticker: str) -> TickerAnalysis:

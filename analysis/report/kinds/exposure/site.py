@@ -8,11 +8,32 @@ import markupsafe
 import pandas as pd
 
 from analysis import charts
-from analysis.report.kinds.exposure.params import ExposureParams
-from analysis.report.pipeline.display import Cell, figure_html, md_escape
+from analysis.errors import AnalysisError
+from analysis.factors.models import Design
+from analysis.regression.universe import UniverseResult, universe_tests
+from analysis.report.kinds.exposure.notebook import design_for
+from analysis.report.kinds.exposure.params import ExposureParams, ResolvedModel
+from analysis.report.pipeline.display import (
+    Cell,
+    Table,
+    figure_html,
+    fmt_num,
+    fmt_p,
+    fmt_pct,
+    md_escape,
+)
 from analysis.report.pipeline.public import file_label
+from analysis.report.pipeline.render_builtin import GENERATOR, render_markdown_pdf
 from analysis.report.pipeline.site import SiteInputs, env, status_fields
+from analysis.report.pipeline.snapshot import RunData
 from analysis.report.pipeline.state import UnitOutcome
+from analysis.report.pipeline.tables import write_csv
+
+UNIVERSE_CSV = "universe.csv"
+"""The universe tests' table, in the run folder and ``site/downloads``."""
+UNIVERSE_PDF = "_universe.pdf"
+"""The universe PDF, in ``<run>/pdf`` and ``site/downloads`` (the underscore keeps it apart
+from the tickers' PDFs; only a ticker spelled ``^universe`` would share its name)."""
 
 
 def index_tables(
@@ -211,7 +232,9 @@ def _ok_status(rejections: list[str]) -> dict[str, str]:
 
 
 def index_section(site: SiteInputs) -> str:
-    """Per-model sortable tables (a row per ticker) with an exposure heatmap under each."""
+    """Per-model sortable tables (a row per ticker) with an exposure heatmap under each,
+    then the universe tests (GRS, Fama-MacBeth), also written to ``universe.csv`` and the
+    universe PDF (see :func:`write_universe`)."""
     params = site.params
     assert isinstance(params, ExposureParams)
     exposures, fits = site.tables["exposures"], site.tables["fit"]
@@ -223,6 +246,8 @@ def index_section(site: SiteInputs) -> str:
         pdfs=site.pdf_slugs,
         stability=site.tables.get("stability"),
     )
+    results = universe_results(params, site.data, site.outcomes)
+    write_universe(site, tables, results)
     for table, chart in zip(tables, heatmap_charts(params, exposures), strict=True):
         # a one-factor heatmap repeats the table's single column: leave it out
         table["heatmap"] = (
@@ -230,7 +255,196 @@ def index_section(site: SiteInputs) -> str:
             if len(table["factors"]) > 1
             else ""
         )
-    return env(autoescape=True).get_template("exposure_index.html.j2").render(models_detail=tables)
+    return (
+        env(autoescape=True)
+        .get_template("exposure_index.html.j2")
+        .render(
+            models_detail=tables,
+            universe=[universe_context(m, r) for m, r in results],
+            universe_pdf=f"downloads/{UNIVERSE_PDF}",
+            universe_csv=f"downloads/{UNIVERSE_CSV}",
+        )
+    )
+
+
+# --- universe tests ---------------------------------------------------------------
+
+
+def universe_results(
+    params: ExposureParams, data: RunData, outcomes: list[UnitOutcome]
+) -> list[tuple[ResolvedModel, UniverseResult]]:
+    """The universe tests of every model of the run, over the tickers its reports estimated.
+
+    A ticker whose report did not estimate the model (or whose data is missing)
+    is left out and named, with the reason.
+    """
+    by_ticker = {o.unit: o for o in outcomes}
+    out = []
+    for m in params.resolved_models():
+        designs: dict[str, Design] = {}
+        excluded: dict[str, str] = {}
+        runnable = m.definition.origin != "engineered"  # neither test applies to it
+        for ticker in params.tickers if runnable else ():
+            o = by_ticker.get(ticker)
+            status = o.components.get(m.id) if o is not None else None
+            if o is None or o.status == "failed" or status != "ok":
+                excluded[ticker] = "not estimated in its report"
+                continue
+            try:
+                designs[ticker] = design_for(params, data, ticker, m)
+            except (AnalysisError, KeyError) as exc:
+                excluded[ticker] = str(exc)
+        out.append((m, universe_tests(m.id, m.definition, designs, excluded=excluded)))
+    return out
+
+
+def universe_frame(results: list[tuple[ResolvedModel, UniverseResult]]) -> pd.DataFrame:
+    """``universe.csv``: every model's rows (columns ``UNIVERSE_COLUMNS`` of the library)."""
+    return pd.concat([r.to_frame() for _, r in results], ignore_index=True)
+
+
+def _dropped_text(r: UniverseResult) -> str:
+    return "; ".join(f"{t}: {why}" for t, why in r.dropped.items())
+
+
+def universe_context(m: ResolvedModel, r: UniverseResult) -> dict[str, Any]:
+    """One model's universe tests for the index template (display strings)."""
+    grs = None
+    if r.grs is not None:
+        g = r.grs
+        grs = {
+            "f": f"{g.statistic:.3f}",
+            "df": f"F({g.df[0]}, {g.df[1]})",
+            "p": fmt_p(g.p_value),
+            "n": g.n_assets,
+            "t": g.n_periods,
+            "sample": f"{g.start:%Y-%m-%d} to {g.end:%Y-%m-%d}",
+        }
+    fm_rows, fm = [], r.fama_macbeth
+    if fm is not None:
+        fm_rows = [
+            {
+                "term": "constant" if term == "const" else str(term),
+                "premium": Cell.num(row["premium"], ".3%"),
+                "t": Cell.num(row["t_stat"], ".2f"),
+                "p": Cell(fmt_p(row["p_value"]), repr(float(row["p_value"]))),
+            }
+            for term, row in fm.premia.iterrows()
+        ]
+    return {
+        "id": m.id,
+        "label": m.definition.label,
+        "frequency": m.frequency,
+        "grs": grs,
+        "grs_note": _sentence(r.grs_note),
+        "fm_rows": fm_rows,
+        "fm": None
+        if fm is None
+        else {
+            "n": fm.n_assets,
+            "t": fm.n_periods,
+            "lags": fm.lags,
+            "sample": f"{fm.start:%Y-%m-%d} to {fm.end:%Y-%m-%d}",
+        },
+        "fm_note": _sentence(r.fama_macbeth_note),
+        "dropped": _dropped_text(r),
+    }
+
+
+def _sentence(note: str) -> str:
+    """A reason as a sentence: capitalized, with a full stop."""
+    text = note.strip().rstrip(".")
+    return f"{text[:1].upper()}{text[1:]}." if text else ""
+
+
+def _sig3(v: Any) -> str:
+    return Cell.num(v, "sig3").text
+
+
+def _raw(cell: Cell) -> float:
+    return float(cell.raw) if cell.raw else float("nan")
+
+
+def universe_markdown(
+    tables: list[dict[str, Any]], results: list[tuple[ResolvedModel, UniverseResult]]
+) -> str:
+    """The universe PDF as pandoc Markdown: one chapter (page) per model.
+
+    ``tables`` are :func:`index_tables` (the index's rows), ``results`` the
+    models' :class:`~analysis.regression.universe.UniverseResult`, in params order.
+    """
+    parts = []
+    for table, (m, r) in zip(tables, results, strict=True):
+        c = universe_context(m, r)
+        betas = [f"β {f}" for f in table["factors"]]
+        rows = pd.DataFrame(
+            [
+                {
+                    "Ticker": row["ticker"],
+                    **{name: _raw(b) for name, b in zip(betas, row["betas"], strict=True)},
+                    "α ann.": _raw(row["alpha"]),
+                    "R²": _raw(row["r2"]),
+                    "Status": row["status"],
+                }
+                for row in table["rows"]
+            ]
+        )
+        formats = {name: _sig3 for name in betas} | {"α ann.": fmt_pct(2), "R²": fmt_num(3)}
+        caption = "Exposures: full-sample betas, annualized α and R² per ticker"
+        part = [
+            f"# {md_escape(m.definition.label)} ({m.frequency})",
+            Table(rows, caption=caption, formats=formats).to_markdown(),
+            "## GRS test of zero alphas",
+        ]
+        g = c["grs"]
+        part.append(
+            f"GRS {g['df']} = {g['f']}, p = {g['p']}; {g['n']} tickers, {g['t']} periods, "
+            f"{g['sample']}."
+            if g
+            else md_escape(c["grs_note"])
+        )
+        part.append("## Fama-MacBeth risk premia")
+        fm = r.fama_macbeth
+        if fm is not None:
+            premia = fm.premia.reset_index().rename(
+                columns={"term": "Term", "premium": "Premium", "t_stat": "NW t", "p_value": "p"}
+            )[["Term", "Premium", "NW t", "p"]]
+            premia["Term"] = premia["Term"].replace({"const": "constant"})
+            caption = (
+                f"Premium per period; Newey-West t with {fm.lags} lags; {fm.n_assets} "
+                f"tickers, {fm.n_periods} periods, {fm.start:%Y-%m-%d} to {fm.end:%Y-%m-%d}"
+            )
+            formats = {"Premium": fmt_pct(3), "NW t": fmt_num(2), "p": fmt_p}
+            part.append(Table(premia, caption=caption, formats=formats).to_markdown())
+        else:
+            part.append(md_escape(c["fm_note"]))
+        if c["dropped"]:
+            part.append(md_escape(f"Tickers left out: {c['dropped']}."))
+        parts.append("\n\n".join(part))
+    page_break = "\n\n```{=typst}\n#pagebreak()\n```\n\n"
+    return page_break.join(parts) + "\n"
+
+
+def write_universe(
+    site: SiteInputs,
+    tables: list[dict[str, Any]],
+    results: list[tuple[ResolvedModel, UniverseResult]],
+) -> None:
+    """Write ``universe.csv`` into the run folder and render ``pdf/_universe.pdf``."""
+    params = site.params
+    assert isinstance(params, ExposureParams)
+    write_csv(site.paths.root / UNIVERSE_CSV, universe_frame(results))
+    meta = {
+        "title": "Universe tests",
+        "subtitle": params.title,
+        "kicker": "Factor-exposure report",
+        "unit": f"{len(params.tickers)} tickers",
+        "unit_label": "Universe",
+        "run": params.name,
+        "report_date": site.date,
+        "generator": GENERATOR,
+    }
+    render_markdown_pdf(universe_markdown(tables, results), meta, site.paths.pdf / UNIVERSE_PDF)
 
 
 def index_facts(site: SiteInputs) -> list[tuple[str, str]]:
