@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable
+from typing import Literal
 
 import numpy as np
 import pandas as pd
@@ -113,10 +114,20 @@ def _sig3(v: float) -> str:
 
 
 def _annotate_cells(
-    ax: Axes, values: np.ndarray, *, dark_above: float, fmt: Callable[[float], str] | None = None
+    ax: Axes,
+    values: np.ndarray,
+    *,
+    dark_above: float,
+    fmt: Callable[[float], str] | None = None,
+    shade: np.ndarray | None = None,
 ) -> None:
-    """Write each cell's value (two decimals by default; ``n/a`` if missing), white on dark."""
+    """Write each cell's value (two decimals by default; ``n/a`` if missing), white on dark.
+
+    ``shade`` (default ``values``) is what the cell's colour was drawn from, when the
+    colours are not the values themselves (a heatmap scaled per column).
+    """
     fmt = fmt or _fixed2
+    shade = values if shade is None else shade
     for i in range(values.shape[0]):
         for j in range(values.shape[1]):
             v = values[i, j]
@@ -128,7 +139,7 @@ def _annotate_cells(
                 ha="center",
                 va="center",
                 fontsize=8,
-                color=("white" if abs(v) >= dark_above else INK) if finite else MUTED,
+                color=("white" if abs(shade[i, j]) >= dark_above else INK) if finite else MUTED,
             )
 
 
@@ -155,7 +166,9 @@ def _heatmap_axes(ax: Axes, cols: list[str], rows: list[str], *, top: bool) -> N
 # --------------------------------------------------------------------------- 9. cross-section
 
 
-def exposure_heatmap(betas: pd.DataFrame, *, title: str) -> Chart:
+def exposure_heatmap(
+    betas: pd.DataFrame, *, title: str, scale: Literal["shared", "column"] = "shared"
+) -> Chart:
     """Betas of many tickers on a diverging scale centred at zero.
 
     Parameters
@@ -165,13 +178,19 @@ def exposure_heatmap(betas: pd.DataFrame, *, title: str) -> Chart:
         model, e.g. ``"ff3: SMB"``); NaN where a ticker has no estimate.
     title
         Chart title.
+    scale
+        ``"shared"``: one colour scale for every cell. ``"column"``: each column
+        on its own scale, ``±`` its largest absolute beta (named under the column),
+        so factors of very different sizes (a market beta near 1, a mean-reversion
+        beta near 0.001) all show their spread across tickers; no colour bar then.
 
     Returns
     -------
     Chart
-        ``name="exposure_heatmap"``. The colour limits are ``-m`` and ``+m``
-        with ``m`` the largest absolute beta; values are annotated to three
-        significant digits (up to 14 columns and 40 rows); missing cells are grey and read ``n/a``.
+        ``name="exposure_heatmap"``. With a shared scale the colour limits are
+        ``-m`` and ``+m`` with ``m`` the largest absolute beta; values are
+        annotated to three significant digits (up to 14 columns and 40 rows);
+        missing cells are grey and read ``n/a``.
 
     Raises
     ------
@@ -192,12 +211,30 @@ def exposure_heatmap(betas: pd.DataFrame, *, title: str) -> Chart:
     missing = ~np.isfinite(values)
     # 8 pt values stay legible up to 14 columns and 40 rows of the static figure
     annotate = len(cols) <= 14 and len(rows) <= 40
-    caption = (
-        "Full-sample betas by ticker; the colour scale is centred at zero and symmetric "
-        f"(\u00b1{m:.2f}, red negative, blue positive)"
-        + (", values annotated" if annotate else "")
-        + "."
-    )
+    per_column = scale == "column"
+    if per_column:
+        with np.errstate(all="ignore"):
+            col_m = np.nanmax(np.abs(values), axis=0)
+        col_m = np.where(np.isfinite(col_m) & (col_m > 0), col_m, 1.0)
+        shade = values / col_m
+        labels = [f"{c}<br>\u00b1{_sig3(v)}" for c, v in zip(cols, col_m, strict=True)]
+        static_labels = [f"{c}\n\u00b1{_sig3(v)}" for c, v in zip(cols, col_m, strict=True)]
+        lim = 1.0
+        caption = (
+            "Full-sample betas by ticker; each column has its own colour scale, centred at zero "
+            "and symmetric (\u00b1 its largest absolute beta, under the column name; red "
+            "negative, blue positive), so colours compare tickers within a factor, not factors"
+            + (", values annotated" if annotate else "")
+            + "."
+        )
+    else:
+        shade, labels, static_labels, lim = values, cols, cols, m
+        caption = (
+            "Full-sample betas by ticker; the colour scale is centred at zero and symmetric "
+            f"(\u00b1{m:.2f}, red negative, blue positive)"
+            + (", values annotated" if annotate else "")
+            + "."
+        )
     if missing.any():
         caption += (
             " Grey cells (n/a) have no estimate: the ticker failed or its model does not "
@@ -205,27 +242,30 @@ def exposure_heatmap(betas: pd.DataFrame, *, title: str) -> Chart:
         )
 
     fig = go.Figure()
+    actual = _sig2d(betas)
     fig.add_trace(
         go.Heatmap(
-            z=_sig2d(betas),
-            x=cols,
+            z=_sig2d(pd.DataFrame(shade)) if per_column else actual,
+            x=labels,
             y=rows,
-            zmin=-m,
-            zmax=m,
+            zmin=-lim,
+            zmax=lim,
             colorscale=_diverging_plotly(),
-            texttemplate="%{z:.3g}" if annotate else None,
+            text=[[_sig3(v) if math.isfinite(v) else "" for v in row] for row in values],
+            texttemplate=("%{text}" if annotate else None),
             xgap=1,
             ygap=1,
             name="beta",
+            showscale=not per_column,
             colorbar={"title": {"text": "beta"}, "thickness": 12},
-            hovertemplate="<b>%{y}</b> \u00b7 %{x}<br>beta %{z:.3f}<extra></extra>",
+            hovertemplate="<b>%{y}</b> \u00b7 %{x}<br>beta %{text}<extra></extra>",
         )
     )
     if missing.any():
         fig.add_trace(
             go.Heatmap(
                 z=[[1.0 if miss else None for miss in row] for row in missing],
-                x=cols,
+                x=labels,
                 y=rows,
                 colorscale=[[0.0, NAN_GREY], [1.0, NAN_GREY]],
                 showscale=False,
@@ -251,15 +291,18 @@ def exposure_heatmap(betas: pd.DataFrame, *, title: str) -> Chart:
         sfig = _static_figure(_clamp(1.5 + 0.23 * len(rows), 2.6, 9.5))
         ax = sfig.subplots()
         im = ax.imshow(
-            np.ma.masked_invalid(values), cmap=_DIVERGING_CMAP, vmin=-m, vmax=m, aspect="auto"
+            np.ma.masked_invalid(shade), cmap=_DIVERGING_CMAP, vmin=-lim, vmax=lim, aspect="auto"
         )
         if annotate:
-            _annotate_cells(ax, values, dark_above=0.6 * m, fmt=_sig3)
-        _heatmap_axes(ax, cols, rows, top=True)
-        cb = sfig.colorbar(im, ax=ax, shrink=min(1.0, 0.3 + 6.0 / len(rows)), pad=0.02)
-        cb.set_label("Beta")
-        cb.outline.set_visible(False)
-        cb.ax.yaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{v:g}".replace("-", "\u2212")))
+            _annotate_cells(ax, values, dark_above=0.6 * lim, fmt=_sig3, shade=shade)
+        _heatmap_axes(ax, static_labels, rows, top=True)
+        if not per_column:
+            cb = sfig.colorbar(im, ax=ax, shrink=min(1.0, 0.3 + 6.0 / len(rows)), pad=0.02)
+            cb.set_label("Beta")
+            cb.outline.set_visible(False)
+            cb.ax.yaxis.set_major_formatter(
+                FuncFormatter(lambda v, _: f"{v:g}".replace("-", "\u2212"))
+            )
         _static_title(sfig, title)
     return Chart("exposure_heatmap", title, fig, sfig, caption)
 

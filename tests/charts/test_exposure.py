@@ -530,3 +530,19 @@ def test_module_does_not_import_pyplot() -> None:
     code = "import sys, analysis.charts; print('matplotlib.pyplot' in sys.modules)"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "False"
+
+
+def test_exposure_heatmap_scales_each_column_on_its_own() -> None:
+    b = _universe(10)
+    b["tiny"] = np.linspace(-1e-3, 5e-4, 10)  # a beta three orders of magnitude smaller
+    chart = charts.exposure_heatmap(b, title="U", scale="column")
+    values = chart.plotly.data[0]
+    z = f64(values.z)
+    # colours: each column divided by its own largest |beta|; text: the betas themselves
+    np.testing.assert_allclose(np.nanmax(np.abs(z), axis=0), 1.0, rtol=1e-5)  # 6 sig. digits
+    np.testing.assert_allclose(z[:, -1], b["tiny"] / 1e-3, rtol=1e-5)
+    assert values.text[0][-1] == "\u22120.001" and values.showscale is False
+    assert values.x[-1] == "tiny<br>\u00b10.001"
+    assert len(chart.static.axes) == 1  # no colour bar: the scales differ by column
+    assert "each column has its own colour scale" in chart.caption
+    png(chart.static)

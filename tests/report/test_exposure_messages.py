@@ -38,3 +38,19 @@ def test_coefficients_keep_their_significant_digits() -> None:
         "0",
         "—",
     ]
+
+
+def test_a_run_that_fails_before_any_unit_leaves_no_folders(tmp_path: Path) -> None:
+    import pytest
+
+    from analysis.errors import DataError
+    from analysis.report import commands
+
+    p = tmp_path / "p.yml"
+    p.write_text(
+        "name: nomarket\ntitle: x\ndata: {source: sample}\nmarket: ^NOPE\ntickers: [AAPL]\n"
+        "models: [engineered]\nstart: 2005-01-03\nend: 2006-12-29\n"
+    )
+    with pytest.raises(DataError, match="cannot get the market proxy"):
+        commands.run(p, out=tmp_path / "reports", renderer="builtin", progress=False)
+    assert not (tmp_path / "reports" / "nomarket").exists()

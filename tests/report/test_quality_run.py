@@ -58,6 +58,8 @@ def test_a_finding_warns_by_default(folder: Path) -> None:
     page = (root / "site" / "reports" / "MSFT.html").read_text()
     assert "Data quality: 2 warnings" in page
     assert "Data quality: no findings" in (root / "site" / "reports" / "AAPL.html").read_text()
+    index = (root / "site" / "index.html").read_text()
+    assert ">ok, 2 warnings<" in index and "data quality: log return +13.8" in index
     exe = require_tool("pdftotext")
     text = subprocess.run(
         [exe, str(root / "pdf" / "MSFT.pdf"), "-"], capture_output=True, text=True, check=True

@@ -272,7 +272,9 @@ def test_site_in_chromium(sample: tuple[RunRecord, Path], params: ExposureParams
         page.locator("#table-engineered th", has_text="β market").click()
         page.locator("#table-engineered th", has_text="β market").click()
         cells = page.locator("#table-engineered tbody tr td:nth-child(2)").all_inner_texts()
-        values = [float(c.replace("\u2212", "-")) for c in cells]
+        # each beta carries its significance stars (from exposures.csv's p-values)
+        values = [float(c.replace("\u2212", "-").rstrip("*")) for c in cells]
+        assert any(c.endswith("***") for c in cells)  # AAPL's market beta, p < 0.0001
         assert values == sorted(values) or values == sorted(values, reverse=True)
         assert rows.nth(0).locator("td").nth(0).inner_text() != first or len(set(values)) == 1
         page.screenshot(path=str(site.parent / "index.png"), full_page=False)

@@ -310,6 +310,7 @@ def run(
     template = TEMPLATES / kind.template
     which = "builtin" if execute_only else choose_renderer(renderer)
     paths = RunPaths(Path(out) / params.name)
+    created = [d for d in (paths.root, paths.notebooks, paths.state, paths.data) if not d.exists()]
     for d in (paths.notebooks, paths.state, paths.data):
         d.mkdir(parents=True, exist_ok=True)
     stale = remove_partials(paths.notebooks)
@@ -317,11 +318,18 @@ def run(
         log(f"removed {len(stale)} partial notebook(s) left by an interrupted run")
 
     t = time.perf_counter()
-    if reuse_data:
-        data = RunData.load(paths.data)
-    else:
-        data = _fetch(kind, params, params_file, out, refresh)
-        data.save(paths.data)
+    try:
+        if reuse_data:
+            data = RunData.load(paths.data)
+        else:
+            data = _fetch(kind, params, params_file, out, refresh)
+            data.save(paths.data)
+    except BaseException:
+        # the run failed before it made anything: leave no empty folders behind
+        for d in reversed(created):
+            if d.is_dir() and not any(d.iterdir()):
+                d.rmdir()
+        raise
     seconds = {"fetch": time.perf_counter() - t}
     if data.failed:
         log(f"data: no prices for {', '.join(data.failed)} (their reports will say why)")

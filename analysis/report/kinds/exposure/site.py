@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 import markupsafe
+import numpy as np
 import pandas as pd
 
 from analysis import charts
@@ -44,19 +45,33 @@ def index_tables(
     *,
     pdfs: set[str],
     stability: pd.DataFrame | None = None,
+    quality: pd.DataFrame | None = None,
 ) -> list[dict[str, Any]]:
     """One table per model: a row per ticker with its betas, alpha, fit and status.
 
-    The status of an estimated model is ``ok``, or ``ok, unstable`` (with the
-    tests in the cell's title) when a stability test rejects constant betas at 5%.
+    The status of an estimated model is ``ok``, with ``unstable`` added when a
+    stability test rejects constant betas at 5% and ``n warnings`` when the
+    ticker's data-quality checks found something; the cell's title lists them.
     """
+    warnings: dict[str, list[str]] = {}
+    if quality is not None and len(quality):
+        for row in quality.itertuples():
+            warnings.setdefault(str(row.ticker), []).append(str(row.detail))
     rejected: dict[tuple[str, str], list[str]] = {}
     if stability is not None and len(stability):
         hits = stability[stability["reject_5pct"].astype(str).str.lower() == "true"]
         for row in hits.itertuples():
             label = f"{row.test}" + (f" at {row.date}" if isinstance(row.date, str) else "")
             rejected.setdefault((str(row.ticker), str(row.model)), []).append(label)
-    est = exposures.set_index(["ticker", "model", "term"])["estimate"] if len(exposures) else None
+    by_term = exposures.set_index(["ticker", "model", "term"]) if len(exposures) else None
+    est = by_term["estimate"] if by_term is not None else None
+    pval = by_term["p_value"] if by_term is not None else None
+
+    def starred(cell: Cell, key: tuple[str, str, str]) -> Cell:
+        """The cell's text with significance stars from the coefficient's p-value."""
+        p = pval.get(key) if pval is not None else None
+        return Cell(cell.text + stars(p), cell.raw) if cell.raw else cell
+
     fit = fits.set_index(["ticker", "model"]) if len(fits) else None
     by_ticker = {o.unit: o for o in outcomes}
     tables = []
@@ -70,19 +85,27 @@ def index_tables(
             ok = o is not None and o.status != "failed" and o.components.get(m.id) == "ok"
             reason = "" if ok or o is None else (o.components.get(m.id) or o.error or "")
             betas = [
-                Cell.num(est.get((ticker, m.id, fac)) if est is not None else None, "sig3")
+                starred(
+                    Cell.num(est.get((ticker, m.id, fac)) if est is not None else None, "sig3"),
+                    (ticker, m.id, fac),
+                )
                 for fac in m.definition.factors
             ]
             rows.append(
                 {
                     "ticker": ticker,
                     "betas": betas,
-                    "alpha": Cell.num(None if f is None else f["alpha_annualized"], ".2%"),
+                    "alpha": starred(
+                        Cell.num(None if f is None else f["alpha_annualized"], ".2%"),
+                        (ticker, m.id, "alpha"),
+                    ),
                     "r2": Cell.num(None if f is None else f["r_squared"], ".3f"),
                     "adj_r2": Cell.num(None if f is None else f["adj_r_squared"], ".3f"),
                     "nobs": Cell.num(None if f is None else f["nobs"], ".0f"),
                     **(
-                        _ok_status(rejected.get(key, [])) if ok else status_fields("failed", reason)
+                        _ok_status(rejected.get(key, []), warnings.get(ticker, []))
+                        if ok
+                        else status_fields("failed", reason)
                     ),
                     "status_class": "ok" if ok else "failed",
                     "page": f"reports/{slug}.html",
@@ -101,9 +124,10 @@ def index_tables(
     return tables
 
 
-def heatmap_charts(params: ExposureParams, exposures: pd.DataFrame) -> list[charts.Chart]:
-    """One exposure heatmap per model: tickers x factors (NaN where not estimated)."""
-    out = []
+def heatmap_charts(params: ExposureParams, exposures: pd.DataFrame) -> list[charts.Chart | None]:
+    """One exposure heatmap per model: tickers x factors (NaN where not estimated), each
+    factor on its own colour scale; ``None`` for a model no ticker could be estimated with."""
+    out: list[charts.Chart | None] = []
     for m in params.resolved_models():
         sub = exposures[(exposures["model"] == m.id) & (exposures["term"] != "alpha")]
         table = (
@@ -112,11 +136,12 @@ def heatmap_charts(params: ExposureParams, exposures: pd.DataFrame) -> list[char
             else pd.DataFrame()
         )
         table = table.reindex(index=list(params.tickers), columns=list(m.definition.factors))
-        out.append(
-            charts.exposure_heatmap(
-                table.astype(float), title=f"{m.definition.label} ({m.frequency}): betas"
-            )
-        )
+        table = table.astype(float)
+        if not np.isfinite(table.to_numpy()).any():
+            out.append(None)
+            continue
+        title = f"{m.definition.label} ({m.frequency}): betas"
+        out.append(charts.exposure_heatmap(table, title=title, scale="column"))
     return out
 
 
@@ -215,6 +240,7 @@ def methodology_markdown(site: SiteInputs) -> str:
             models=models,
             factor_window=params.factor_window,
             break_dates=", ".join(str(d) for d in params.break_dates),
+            dq=params.data_quality,
             cov_text=cov_text,
             hac_maxlags=params.hac_maxlags,
             rolling_cov_text="HAC" if params.rolling_cov_type == "HAC" else "classical",
@@ -222,13 +248,22 @@ def methodology_markdown(site: SiteInputs) -> str:
     )
 
 
-def _ok_status(rejections: list[str]) -> dict[str, str]:
-    if not rejections:
-        return {"status": "ok", "status_title": ""}
-    return {
-        "status": "ok, unstable",
-        "status_title": "stability rejected at 5%: " + "; ".join(rejections),
-    }
+def stars(p: Any) -> str:
+    """``***`` p < 0.01, ``**`` p < 0.05, ``*`` p < 0.10, else nothing."""
+    if p is None or pd.isna(p):
+        return ""
+    return "***" if p < 0.01 else "**" if p < 0.05 else "*" if p < 0.10 else ""
+
+
+def _ok_status(rejections: list[str], warnings: list[str]) -> dict[str, str]:
+    words, title = ["ok"], []
+    if rejections:
+        words.append("unstable")
+        title.append("stability rejected at 5%: " + "; ".join(rejections))
+    if warnings:
+        words.append(f"{len(warnings)} warning{'s' if len(warnings) > 1 else ''}")
+        title.append("data quality: " + "; ".join(warnings))
+    return {"status": ", ".join(words), "status_title": " | ".join(title)}
 
 
 def index_section(site: SiteInputs) -> str:
@@ -245,6 +280,7 @@ def index_section(site: SiteInputs) -> str:
         site.outcomes,
         pdfs=site.pdf_slugs,
         stability=site.tables.get("stability"),
+        quality=site.tables.get("quality"),
     )
     results = universe_results(params, site.data, site.outcomes)
     write_universe(site, tables, results)
@@ -252,7 +288,7 @@ def index_section(site: SiteInputs) -> str:
         # a one-factor heatmap repeats the table's single column: leave it out
         table["heatmap"] = (
             markupsafe.Markup(figure_html(chart, f"index/{table['id']}"))
-            if len(table["factors"]) > 1
+            if chart is not None and len(table["factors"]) > 1
             else ""
         )
     return (
