@@ -19,7 +19,8 @@ $(STAMP): pyproject.toml requirements.lock
 
 install: $(STAMP)
 
-SAMPLES := params/sample.yml params/forecast_sample.yml params/forecast_industries.yml \
+SAMPLES := params/sample.yml params/portfolio_sample.yml params/forecast_sample.yml \
+           params/forecast_industries.yml \
            params/strategy_sample.yml params/strategy_industries.yml
 
 # exit code 3 (some units partial or failed) still lets the other samples run; the

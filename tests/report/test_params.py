@@ -144,3 +144,82 @@ def test_slugs() -> None:
     assert ticker_slug("RELIANCE.NS") == "RELIANCE.NS"
     with pytest.raises(ParamsError):
         ticker_slug("../x")
+
+
+PORTFOLIO = GOOD + "portfolios: {growth: {weights: {AAPL: 0.6, HD: 0.4}}}\nbenchmark: growth\n"
+
+
+def test_portfolio_sample_loads_with_portfolios_as_units() -> None:
+    p = load_params(ROOT / "params" / "portfolio_sample.yml")
+    assert isinstance(p, ExposureParams)
+    assert p.data.source == "sample" and p.benchmark == p.market
+    assert p.units == [*p.tickers, *p.portfolios] and len(p.portfolios) == 2
+    assert {s.rebalance for s in p.portfolios.values()} == {"monthly", "buy_and_hold"}
+    assert set(p.members()) - set(p.tickers) == {"HD", "PG", "KO"}
+
+
+def test_portfolio_defaults(tmp_path: Path) -> None:
+    p = load_params(write(tmp_path, PORTFOLIO))
+    assert isinstance(p, ExposureParams)
+    assert p.units == ["AAPL", "MSFT", "growth"] and p.slugs["growth"] == "growth"
+    assert p.portfolios["growth"].rebalance == "monthly" and p.members() == ["AAPL", "HD"]
+    assert load_params(write(tmp_path, GOOD)).benchmark is None
+
+
+@pytest.mark.parametrize(
+    ("changes", "message"),
+    [
+        (
+            {"HD: 0.4": "HD: 0.3"},
+            r"'portfolios.growth.weights' weights \{'AAPL': 0.6, 'HD': 0.3\} sum to 0.9; they "
+            r"must sum to 1 \(within 1e-06\), they are not rescaled",
+        ),
+        (
+            {"AAPL: 0.6, HD: 0.4": "AAPL: 1.4, HD: -0.4"},
+            r"'portfolios.growth.weights.HD' must be greater than 0, got -0.4",
+        ),
+        (
+            {"{AAPL: 0.6, HD: 0.4}": "{}"},
+            r"'portfolios.growth.weights' a portfolio needs at least one member",
+        ),
+        (
+            {"0.4}}": "0.4}, rebalance: daily}"},
+            r"'portfolios.growth.rebalance' must be 'monthly' or 'buy_and_hold', got 'daily'",
+        ),
+        (
+            {"{growth:": "{MSFT:", "benchmark: growth": "benchmark: AAPL"},
+            r"portfolio 'MSFT' has the name of a ticker; give the portfolio a name of its own",
+        ),
+        (
+            {"{growth:": "{^GSPC:", "benchmark: growth": "benchmark: AAPL"},
+            r"portfolio '\^GSPC' has the name of the market proxy",
+        ),
+        (
+            {"{growth:": "{A^B:", "benchmark: growth": "benchmark: AAPL", "MSFT]": "A_B]"},
+            r"ticker or portfolio 'A\^B' and 'A_B' share \(file name 'A_B'\)",
+        ),
+        (
+            {"benchmark: growth": "benchmark: SPY"},
+            r"'benchmark' 'SPY' is not the market proxy, a ticker or a portfolio of the run "
+            r"\(one of \^GSPC, AAPL, MSFT, growth\)",
+        ),
+    ],
+)
+def test_bad_portfolios_are_named(tmp_path: Path, changes: dict[str, str], message: str) -> None:
+    text = PORTFOLIO
+    for old, new in changes.items():
+        assert old in text
+        text = text.replace(old, new)
+    with pytest.raises(ParamsError, match=message):
+        load_params(write(tmp_path, text))
+
+
+def test_a_portfolio_is_not_a_member_of_another(tmp_path: Path) -> None:
+    text = PORTFOLIO.replace(
+        "{growth: {weights: {AAPL: 0.6, HD: 0.4}}}",
+        "{growth: {weights: {AAPL: 0.6, HD: 0.4}}, fund: {weights: {growth: 1}}}",
+    )
+    with pytest.raises(
+        ParamsError, match=r"portfolio 'growth' has the name of a member of portfolio 'fund'"
+    ):
+        load_params(write(tmp_path, text))

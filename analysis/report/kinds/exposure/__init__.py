@@ -2,9 +2,11 @@
 
 One notebook per ticker (``templates/exposure.ipynb``); contract tables
 ``exposures.csv`` (every coefficient), ``fit.csv`` (one row per ticker and
-model) and ``stability.csv`` (structural-break tests), plus ``rolling/`` (per ticker
-and model the rolling estimates and, in ``*_se.csv``, their standard errors; zipped
-for the site).
+model), ``stability.csv`` (structural-break tests), ``quality.csv`` (data-quality
+findings) and ``active.csv`` (active exposures against the params' benchmark), plus
+``rolling/`` (per ticker and model the rolling estimates and, in ``*_se.csv``, their
+standard errors; zipped for the site). A portfolio of the params is a unit like a
+ticker, under its name.
 """
 
 from __future__ import annotations
@@ -59,6 +61,18 @@ STABILITY_TABLE_COLUMNS = (
 
 QUALITY_COLUMNS = ("ticker", "series", "check", "start", "end", "value", "detail")
 
+ACTIVE_COLUMNS = (
+    "ticker",
+    "model",
+    "term",
+    "estimate",
+    "std_error",
+    "t_stat",
+    "p_value",
+    "tracking_error",
+    "information_ratio",
+)
+
 
 class ExposureKind(ReportKind):
     """Factor exposures per ticker (see the module docstring)."""
@@ -92,6 +106,13 @@ class ExposureKind(ReportKind):
             "data-quality findings per ticker (its prices and the market's): gaps, jumps, "
             "stale runs, non-positive prices, with dates and values",
         ),
+        ContractTable(
+            "active",
+            ACTIVE_COLUMNS,
+            "active exposures against the benchmark: per ticker, model and term the "
+            "regression of the active return on the model's factors, with the annualized "
+            "tracking error and information ratio (empty without a benchmark)",
+        ),
     )
     preload = ("analysis.report.kinds.exposure.notebook", "statsmodels.api")
     site_module = "analysis.report.kinds.exposure.site"
@@ -102,9 +123,12 @@ class ExposureKind(ReportKind):
         return fetch_run_data(params, cache_dir=cache_dir, refresh=refresh)
 
     def unit_columns(self, params: Any, unit: str) -> Sequence[str]:
-        from analysis.report.kinds.exposure.data import factor_assets
+        from analysis.report.kinds.exposure.data import shared_symbols
 
-        return [unit, params.market, *factor_assets(params)]
+        spec = params.portfolios.get(unit)
+        members = list(spec.weights) if spec is not None else []
+        bench = [params.benchmark] if params.benchmark else []
+        return [unit, *members, *shared_symbols(params), *bench]
 
     def unit_meta(self, params: Any, unit: str) -> dict[str, Any]:
         return {
@@ -112,7 +136,7 @@ class ExposureKind(ReportKind):
             "subtitle": params.title,
             "unit": unit,
             "kicker": "Factor-exposure report",
-            "unit_label": "Ticker",
+            "unit_label": "Portfolio" if unit in params.portfolios else "Ticker",
         }
 
     def notebook_parameters(self, params: Any, unit: str) -> dict[str, Any]:
@@ -139,6 +163,7 @@ class ExposureKind(ReportKind):
             paths.part(slug, "stability"), pd.DataFrame(columns=list(STABILITY_TABLE_COLUMNS))
         )
         write_csv(paths.part(slug, "quality"), pd.DataFrame(columns=list(QUALITY_COLUMNS)))
+        write_csv(paths.part(slug, "active"), pd.DataFrame(columns=list(ACTIVE_COLUMNS)))
         write_components(paths.components(slug), {m.id: error for m in params.resolved_models()})
 
     extra_descriptions: ClassVar[dict[str, str]] = {

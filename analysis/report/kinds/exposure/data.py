@@ -1,4 +1,5 @@
-"""The exposure kind's data: each ticker's prices, the market proxy, sector ETFs, factors."""
+"""The exposure kind's data: each ticker's prices, the market proxy, sector ETFs, factors,
+and each portfolio's value index (a price column named after the portfolio)."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ import pandas as pd
 from analysis.data import fetch_factor_datasets, open_sources
 from analysis.data.base import FactorDataset, Frequency
 from analysis.errors import DataError
+from analysis.portfolio.composite import composite_index
 from analysis.report.kinds.exposure.params import ExposureParams
 from analysis.report.pipeline.snapshot import RunData
 
@@ -51,15 +53,50 @@ def _user_window(reason: str, params: ExposureParams) -> str:
     )
 
 
+def shared_symbols(params: ExposureParams) -> list[str]:
+    """The symbols every unit needs: the market proxy, sector ETFs and a symbol benchmark."""
+    bench = (
+        [params.benchmark] if params.benchmark and params.benchmark not in params.portfolios else []
+    )
+    return list(dict.fromkeys([params.market, *factor_assets(params), *bench]))
+
+
+def add_portfolios(
+    params: ExposureParams, prices: pd.DataFrame, failed: dict[str, str]
+) -> pd.DataFrame:
+    """``prices`` with one column per portfolio: its value index (100 at its start).
+
+    A portfolio whose member has no prices, or whose members never all have a
+    price on the same date, is recorded in ``failed`` instead, with the reason.
+    """
+    columns = {}
+    for name, spec in params.portfolios.items():
+        lost = [m for m in spec.weights if m not in prices.columns]
+        if lost:
+            failed[name] = "; ".join(
+                f"member {m}: {failed.get(m, 'no prices returned')}" for m in lost
+            )
+            continue
+        try:
+            columns[name] = composite_index(prices, spec.weights, spec.rebalance).value
+        except DataError as exc:
+            failed[name] = str(exc)
+    if not columns:
+        return prices
+    return pd.concat([prices, pd.DataFrame(columns).reindex(prices.index)], axis=1)
+
+
 def fetch_run_data(
     params: ExposureParams, *, cache_dir: str | Path | None = None, refresh: bool = False
 ) -> RunData:
     """Fetch everything a run needs, once.
 
     Tickers the source cannot deliver are recorded in ``failed`` (their
-    notebooks will show the reason); the run itself fails only when the
-    market proxy, a sector ETF or a factor dataset is unavailable, because
-    then no ticker could be analysed.
+    notebooks will show the reason), and so are portfolios missing a member;
+    each portfolio's value index is added to ``prices`` under its name
+    (:func:`add_portfolios`). The run itself fails only when the market proxy, a
+    sector ETF, the benchmark or a factor dataset is unavailable, because then no
+    ticker could be analysed in full.
 
     Raises
     ------
@@ -73,21 +110,28 @@ def fetch_run_data(
         cache_dir=cache_dir if params.data.cache else None,
         refresh=refresh,
     )
-    shared = [params.market, *factor_assets(params)]
-    wanted = list(dict.fromkeys([*params.tickers, *shared]))
+    shared = shared_symbols(params)
+    wanted = list(dict.fromkeys([*params.tickers, *params.members(), *shared]))
     end = pd.Timestamp(params.end) if params.end else None
     batch = price_src.fetch_prices(wanted, warmup_start(params), end)
     missing = [s for s in shared if s not in batch.prices.columns]
     if missing:
         reasons = "; ".join(f"{s}: {batch.failed.get(s, 'no prices')}" for s in missing)
         raise DataError(
-            f"{price_src.name}: cannot get the market proxy / factor assets ({reasons})"
+            f"{price_src.name}: cannot get the market proxy / factor assets / benchmark ({reasons})"
         )
     failed = {
         t: _user_window(batch.failed.get(t, "no prices returned"), params)
-        for t in params.tickers
+        for t in dict.fromkeys([*params.tickers, *params.members()])
         if t not in batch.prices.columns
     }
+    prices = add_portfolios(params, batch.prices, failed)
+    failed = {u: failed[u] for u in params.units if u in failed}
+    if params.benchmark in failed:
+        raise DataError(
+            f"{price_src.name}: cannot build the benchmark portfolio {params.benchmark} "
+            f"({failed[params.benchmark]})"
+        )
 
     factors: dict[str, pd.DataFrame] = {}
     by_freq: dict[Frequency, list[FactorDataset]] = {}
@@ -105,5 +149,5 @@ def fetch_run_data(
 
         custom = FileSource(factors=params.data.factors).read_factor_file()
     return RunData(
-        prices=batch.prices, failed=failed, factors=factors, custom=custom, source=price_src.name
+        prices=prices, failed=failed, factors=factors, custom=custom, source=price_src.name
     )

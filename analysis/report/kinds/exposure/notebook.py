@@ -6,27 +6,38 @@ The notebook template (``templates/exposure.ipynb``) calls this module:
 ``*_section`` functions return the display objects of each part of the
 report. A model that cannot be estimated for the ticker (too short a
 history, a singular design) is recorded with its reason and shown as such;
-the other models still run.
+the other models still run. A portfolio of the params is analysed like a
+ticker: its value index is a price column of the snapshot. With a
+``benchmark``, every model is also fitted to the active return (the unit's
+``y`` minus the benchmark's, see :func:`active_fit`).
 """
 
 from __future__ import annotations
 
+import math
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Literal
 
 import pandas as pd
 
 from analysis import __version__, charts
+from analysis.backtest.relative import information_ratio, tracking_error
 from analysis.data.base import BAD_PRICES
 from analysis.data.quality import Finding, check_prices
-from analysis.errors import AnalysisError, DataError, UnknownTickerError
-from analysis.factors.models import Design, build_design
+from analysis.errors import (
+    AnalysisError,
+    DataError,
+    InsufficientDataError,
+    UnknownTickerError,
+)
+from analysis.factors.models import Design, build_design, min_observations
 from analysis.regression.ols import OLSResult, fit_design
 from analysis.regression.rolling import RollingResult, rolling_ols
 from analysis.regression.stability import StabilityTest, stability_frame, stability_tests
 from analysis.report.kinds.exposure import (
+    ACTIVE_COLUMNS,
     EXPOSURE_COLUMNS,
     FIT_COLUMNS,
     QUALITY_COLUMNS,
@@ -95,6 +106,37 @@ class Run:
 
 
 @dataclass(frozen=True)
+class ActiveFit:
+    """One model fitted to a unit's active return against the benchmark.
+
+    Attributes
+    ----------
+    benchmark
+        The benchmark's symbol or portfolio name.
+    result
+        OLS of the active return on the unit's regressors, same covariance as the
+        main fit.
+    tracking_error
+        Annualized standard deviation of the active return (ddof 1, × √periods per year).
+    information_ratio
+        Annualized mean active return (× periods per year) over the tracking error.
+    """
+
+    benchmark: str
+    result: OLSResult
+    tracking_error: float
+    information_ratio: float
+
+    def to_frame(self) -> pd.DataFrame:
+        """The coefficients with the tracking error and information ratio on every row."""
+        return (
+            self.result.to_frame()
+            .drop(columns=["ci_low", "ci_high"])
+            .assign(tracking_error=self.tracking_error, information_ratio=self.information_ratio)
+        )
+
+
+@dataclass(frozen=True)
 class ModelFit:
     """One model's outcome for one ticker: results, or the reason there are none."""
 
@@ -105,6 +147,9 @@ class ModelFit:
     error: str | None = None
     seconds: float = 0.0
     stability: tuple[StabilityTest, ...] = ()
+    active: ActiveFit | None = None
+    active_note: str | None = None
+    """Why there is no active fit (no benchmark: ``None``)."""
 
     @property
     def ok(self) -> bool:
@@ -188,6 +233,17 @@ class TickerAnalysis:
             return pd.DataFrame(columns=list(STABILITY_TABLE_COLUMNS))
         return pd.concat(frames, ignore_index=True)[list(STABILITY_TABLE_COLUMNS)]
 
+    def active_frame(self) -> pd.DataFrame:
+        """Rows of ``active.csv`` for this ticker (models with an active fit only)."""
+        frames = [
+            f.active.to_frame().assign(ticker=self.ticker, model=m)
+            for m, f in self.fits.items()
+            if f.active is not None
+        ]
+        if not frames:
+            return pd.DataFrame(columns=list(ACTIVE_COLUMNS))
+        return pd.concat(frames, ignore_index=True)[list(ACTIVE_COLUMNS)]
+
     def quality_frame(self) -> pd.DataFrame:
         """Rows of ``quality.csv`` for this ticker (its findings, if any)."""
         rows = [
@@ -202,7 +258,8 @@ class TickerAnalysis:
         ``tables/<slug>.exposures.csv`` and ``tables/<slug>.fit.csv`` (merged into
         the run's ``exposures.csv`` and ``fit.csv`` by the runner; the part also
         holds each failed model's reason) and
-        ``tables/<slug>.stability.csv`` (merged into ``stability.csv``),
+        ``tables/<slug>.stability.csv``, ``.quality.csv`` and ``.active.csv`` (merged
+        into ``stability.csv``, ``quality.csv`` and ``active.csv``),
         ``rolling/<slug>__<model>.csv`` (``date`` + one column per term) and
         ``rolling/<slug>__<model>_se.csv`` (their standard errors, same layout).
         """
@@ -213,6 +270,7 @@ class TickerAnalysis:
             write_csv(paths.part(self.slug, "fit"), self.fit_frame(reasons=True)),
             write_csv(paths.part(self.slug, "stability"), self.stability_frame()),
             write_csv(paths.part(self.slug, "quality"), self.quality_frame()),
+            write_csv(paths.part(self.slug, "active"), self.active_frame()),
         ]
         for m, f in self.fits.items():
             if f.rolling is not None:
@@ -250,6 +308,67 @@ def design_for(params: ExposureParams, data: RunData, ticker: str, spec: Resolve
     )
 
 
+def active_design(
+    params: ExposureParams, data: RunData, ticker: str, spec: ResolvedModel, design: Design
+) -> tuple[Design, pd.Series]:
+    """The regression of ``ticker``'s active return on its regressors under ``spec``.
+
+    The active return is the unit's ``y`` minus the benchmark's ``y`` under the same
+    model and frequency (so a risk-free rate cancels), on the dates both have;
+    ``X`` is the unit's ``design.X`` on those dates, its centred characteristics
+    centred again on them. Also returns the benchmark's ``y``.
+
+    Raises
+    ------
+    AnalysisError
+        When the benchmark's design cannot be built or too few dates remain.
+    """
+    assert params.benchmark is not None
+    bench = design_for(params, data, params.benchmark, spec).y
+    common = design.y.index.intersection(bench.index)
+    need = min_observations(design.X.shape[1])
+    if len(common) < need:
+        raise InsufficientDataError(
+            f"{ticker} and the benchmark {params.benchmark} share {len(common)} "
+            f"observations under {spec.id}; the active regression needs at least {need}"
+        )
+    y = (design.y.loc[common] - bench.loc[common]).rename(f"{ticker} - {params.benchmark}")
+    X = design.X.loc[common]
+    X = X.assign(**{c: X[c] - X[c].mean() for c in design.centered})
+    return replace(design, y=y, X=X), bench
+
+
+def active_fit(
+    params: ExposureParams, data: RunData, ticker: str, spec: ResolvedModel, design: Design
+) -> ActiveFit:
+    """:func:`active_design` fitted like the main regression, with the tracking error and
+    information ratio of the active return (:mod:`analysis.backtest.relative`)."""
+    assert params.benchmark is not None
+    active, bench = active_design(params, data, ticker, spec, design)
+    ppy = design.periods_per_year
+    return ActiveFit(
+        benchmark=params.benchmark,
+        result=fit_design(active, cov_type=params.cov_type, maxlags=params.hac_maxlags),
+        tracking_error=tracking_error(design.y, bench, periods_per_year=ppy),
+        information_ratio=information_ratio(design.y, bench, periods_per_year=ppy),
+    )
+
+
+def _active_or_note(
+    run: Run, ticker: str, spec: ResolvedModel, design: Design
+) -> tuple[ActiveFit | None, str | None]:
+    """The active fit, or why there is none (``(None, None)`` without a benchmark)."""
+    p = run.params
+    if p.benchmark is None:
+        return None, None
+    if ticker == p.benchmark:
+        return None, f"{ticker} is the benchmark; its active return is zero"
+    try:
+        return active_fit(p, run.data, ticker, spec, design), None
+    except AnalysisError as exc:
+        return None, str(exc)
+
+
 def _fit_model(run: Run, ticker: str, spec: ResolvedModel) -> ModelFit:
     p = run.params
     t0 = time.perf_counter()
@@ -271,7 +390,10 @@ def _fit_model(run: Run, ticker: str, spec: ResolvedModel) -> ModelFit:
             if design.y.index[0] < pd.Timestamp(d) <= design.y.index[-1]
         ]
         tests = tuple(stability_tests(design.y, design.X, inside))
-        return ModelFit(spec, design, result, rolling, None, time.perf_counter() - t0, tests)
+        active, note = _active_or_note(run, ticker, spec, design)
+        return ModelFit(
+            spec, design, result, rolling, None, time.perf_counter() - t0, tests, active, note
+        )
     except AnalysisError as exc:
         return ModelFit(spec, error=str(exc), seconds=time.perf_counter() - t0)
 
@@ -281,10 +403,13 @@ class DataQualityError(DataError):
 
 
 def check_ticker(run: Run, ticker: str) -> list[Finding]:
-    """The data-quality findings on the ticker's prices and the market proxy's."""
+    """The data-quality findings on the ticker's prices and the market proxy's (for a
+    portfolio: on its value index, its members' prices and the market proxy's)."""
     rules = run.params.data_quality.rules()
+    spec = run.params.portfolios.get(ticker)
+    members = list(spec.weights) if spec is not None else []
     out = []
-    for name in dict.fromkeys([ticker, run.params.market]):
+    for name in dict.fromkeys([ticker, *members, run.params.market]):
         if name in run.data.prices.columns:
             out += check_prices(run.data.prices[name].rename(name), rules)
     return out
@@ -304,8 +429,8 @@ def analyze_ticker(run: Run, ticker: str) -> TickerAnalysis:
         When the data source delivered no prices for the ticker (the reason
         the source gave is in the message); then no model can run.
     """
-    if ticker not in run.params.tickers:
-        raise UnknownTickerError(f"{ticker!r} is not one of the run's tickers")
+    if ticker not in run.params.units:
+        raise UnknownTickerError(f"{ticker!r} is not one of the run's tickers or portfolios")
     if ticker in run.data.failed or ticker not in run.data.prices.columns:
         reason = run.data.failed.get(ticker, "no prices in the run's data")
         if BAD_PRICES in reason:  # the source delivered prices, but unusable ones
@@ -339,31 +464,44 @@ Display = Markdown | Table | Figure
 def header_section(a: TickerAnalysis) -> list[Display]:
     """What was analysed: data source and range, market proxy, models and settings."""
     p = a.params
-    rows = pd.DataFrame(
-        {
-            "Item": [
-                "Ticker",
-                "Market proxy",
-                "Data source",
-                "Prices available",
-                "Analysis window",
-                "Engineered look-back",
-                "Covariance",
-                "Library version",
-            ],
-            "Value": [
-                a.ticker,
-                p.market,
-                a.run.data.source,
-                f"{a.first:%Y-%m-%d} to {a.last:%Y-%m-%d} ({a.n_prices} days)",
-                f"{p.start or 'first available'} to {p.end or 'last available'}",
-                f"{p.factor_window} periods",
-                "HAC (Newey-West, Bartlett kernel)" if p.cov_type == "HAC" else p.cov_type,
-                __version__,
-            ],
-        }
-    )
-    return [Table(rows, caption="Run settings"), *quality_part(a)]
+    spec = p.portfolios.get(a.ticker)
+    rows = [
+        ("Portfolio" if spec is not None else "Ticker", a.ticker),
+        *(_portfolio_rows(a) if spec is not None else []),
+        ("Market proxy", p.market),
+        *([("Benchmark", p.benchmark)] if p.benchmark else []),
+        ("Data source", a.run.data.source),
+        (
+            "Value index available" if spec is not None else "Prices available",
+            f"{a.first:%Y-%m-%d} to {a.last:%Y-%m-%d} ({a.n_prices} days)",
+        ),
+        ("Analysis window", f"{p.start or 'first available'} to {p.end or 'last available'}"),
+        ("Engineered look-back", f"{p.factor_window} periods"),
+        ("Covariance", "HAC (Newey-West, Bartlett kernel)" if p.cov_type == "HAC" else p.cov_type),
+        ("Library version", __version__),
+    ]
+    frame = pd.DataFrame(rows, columns=["Item", "Value"])
+    return [Table(frame, caption="Run settings"), *quality_part(a)]
+
+
+REBALANCE_TEXT = {
+    "monthly": "monthly: back to the target weights for the first trading day of each month",
+    "buy_and_hold": "buy and hold: target weights at the start, drifting with returns after",
+}
+
+
+def _portfolio_rows(a: TickerAnalysis) -> list[tuple[str, str]]:
+    """Members and weights, the rebalancing rule and the missing-price rule of a portfolio."""
+    spec = a.params.portfolios[a.ticker]
+    return [
+        ("Members (target weight)", ", ".join(f"{m} {w:.2%}" for m, w in spec.weights.items())),
+        ("Rebalancing", REBALANCE_TEXT[spec.rebalance]),
+        (
+            "Value index",
+            f"100 on {a.first:%Y-%m-%d}, the first date every member has a price; a missing "
+            "price keeps the member's last one",
+        ),
+    ]
 
 
 def quality_part(a: TickerAnalysis) -> list[Display]:
@@ -403,6 +541,14 @@ def comparison_section(a: TickerAnalysis) -> list[Display]:
                 "Adj. R²": r.rsquared_adj if r else None,
                 "α (annualized)": r.alpha_annualized if r else None,
                 "α p-value": r.pvalues["alpha"] if r else None,
+                **(
+                    {
+                        "Tracking error": f.active.tracking_error if f.active else None,
+                        "Information ratio": f.active.information_ratio if f.active else None,
+                    }
+                    if a.params.benchmark and a.ticker != a.params.benchmark
+                    else {}
+                ),
                 "Status": "ok" if f.ok else f"failed: {f.error}",
             }
         )
@@ -417,6 +563,8 @@ def comparison_section(a: TickerAnalysis) -> list[Display]:
                 "Adj. R²": lambda v: "—" if pd.isna(v) else f"{v:.3f}",
                 "α (annualized)": fmt_pct(2),
                 "α p-value": fmt_p,
+                "Tracking error": fmt_pct(2),
+                "Information ratio": lambda v: "—" if pd.isna(v) else f"{v:.2f}",
             },
         )
     ]
@@ -446,6 +594,40 @@ def _betas_table(r: OLSResult) -> Table:
             **dict.fromkeys(["Estimate", "Std. error", "95% CI low", "95% CI high"], fmt_sig(4)),
         },
     )
+
+
+def _active_section(f: ModelFit, benchmark: str | None) -> list[Display]:
+    """The active exposures' table with the tracking error and information ratio, or why
+    there are none (nothing without a benchmark)."""
+    if benchmark is None:
+        return []
+    head = Markdown(f"### Active exposures vs {md_escape(benchmark)}")
+    if f.active is None:
+        return [head, Markdown(f"*Not computed: {md_escape(f.active_note or 'no fit')}.*")]
+    r = f.active.result
+    table = _betas_table(r)
+    table = Table(
+        table.frame.drop(columns=["95% CI low", "95% CI high"]),
+        caption=f"Active exposures vs {benchmark} ({_cov_label(r)})",
+        formats=table.formats,
+    )
+    ppy = r.periods_per_year
+    te, ir = f.active.tracking_error, f.active.information_ratio
+    return [
+        head,
+        Markdown(
+            f"The active return is this report's return minus {md_escape(benchmark)}'s under "
+            f"the same model ({r.nobs} common periods, {r.start:%Y-%m-%d} to {r.end:%Y-%m-%d}), "
+            "regressed on the same factors: each coefficient is the exposure in excess of the "
+            "benchmark's."
+        ),
+        table,
+        Markdown(
+            f"Tracking error {fmt_pct(2)(te)} (sd of the active return × √{ppy}); information "
+            f"ratio {'—' if math.isnan(ir) else f'{ir:.2f}'} (mean active return × {ppy} over "
+            "the tracking error)."
+        ),
+    ]
 
 
 def _cov_label(r: OLSResult) -> str:
@@ -597,6 +779,7 @@ def model_section(a: TickerAnalysis, model_id: str) -> list[Display]:
     if r.X.shape[1] > 1:  # a single factor's correlation matrix is just [1]
         out += figure_with_caption(charts.correlation_heatmap(r.X), key=key)
     out += figure_with_caption(charts.cumulative_fit(r, d.returns), key=key)
+    out += _active_section(f, a.params.benchmark)
     if r.warnings:
         out.append(
             Markdown("**Warnings:**\n\n" + "\n".join(f"- {md_escape(w)}" for w in r.warnings))
@@ -625,4 +808,18 @@ def notes_section(a: TickerAnalysis) -> list[Display]:
         "- α annualized = α per period × periods per year (252 daily, 52 weekly, 12 monthly).",
         "- Rolling windows that cannot be estimated are left empty, never filled.",
     ]
+    spec = p.portfolios.get(a.ticker)
+    if spec is not None:
+        lines.append(
+            f"- Portfolio {md_escape(a.ticker)}: value index of its members at fixed target "
+            f"weights, rebalanced {md_escape(REBALANCE_TEXT[spec.rebalance])}; it starts when "
+            "every member has a price, and a missing price keeps the member's last one."
+        )
+    if p.benchmark:
+        lines.append(
+            f"- Active exposures vs {md_escape(p.benchmark)}: OLS of this report's y minus the "
+            "benchmark's y (same model, same dates; the risk-free rate cancels) on the same "
+            "factors. Tracking error = sd(active) × √periods per year; information ratio = "
+            "mean(active) × periods per year / tracking error."
+        )
     return [Markdown("\n".join(lines))]

@@ -1,7 +1,8 @@
-"""Params of the ``exposure`` kind: tickers, market proxy, factor models and their settings."""
+"""Params of the ``exposure`` kind: tickers, portfolios, market proxy, benchmark, factor models."""
 
 from __future__ import annotations
 
+import math
 import re
 from typing import Annotated, Any, Literal
 
@@ -10,6 +11,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator, model_valida
 from analysis.data.base import Frequency
 from analysis.data.quality import QualityRules
 from analysis.factors.models import MODELS, FactorModel, get_model
+from analysis.portfolio.composite import WEIGHT_TOLERANCE
 from analysis.report.pipeline.params import (
     TICKER_PATTERN,
     LaxDate,
@@ -65,6 +67,33 @@ class DataQualitySpec(Strict):
         return QualityRules(self.max_gap_days, self.max_abs_log_return, self.max_stale_days)
 
 
+class PortfolioSpec(Strict):
+    """A fixed-weight portfolio reported as one unit (see :mod:`analysis.portfolio.composite`).
+
+    ``weights`` maps member symbols (fetched like tickers, listed in ``tickers`` or
+    not) to target weights, each > 0 and summing to 1; ``rebalance`` is ``monthly``
+    (back to the targets for the first trading day of each month) or ``buy_and_hold``.
+    """
+
+    weights: Annotated[
+        dict[Ticker, Annotated[float, Field(gt=0, allow_inf_nan=False)]], Field(max_length=500)
+    ]
+    rebalance: Literal["monthly", "buy_and_hold"] = "monthly"
+
+    @field_validator("weights")
+    @classmethod
+    def _sum_to_one(cls, v: dict[str, float]) -> dict[str, float]:
+        if not v:
+            raise ValueError("a portfolio needs at least one member: {symbol: weight, ...}")
+        total = math.fsum(v.values())
+        if abs(total - 1.0) > WEIGHT_TOLERANCE:
+            raise ValueError(
+                f"weights {v} sum to {total:.10g}; they must sum to 1 (within "
+                f"{WEIGHT_TOLERANCE:g}), they are not rescaled"
+            )
+        return v
+
+
 class ResolvedModel(BaseModel):
     """A model with every setting resolved against the run's defaults."""
 
@@ -82,6 +111,12 @@ class ExposureParams(RunParams):
     kind: Literal["exposure"] = "exposure"
     market: Ticker
     tickers: Annotated[list[Ticker], Field(min_length=1, max_length=5000)]
+    portfolios: Annotated[dict[Ticker, PortfolioSpec], Field(max_length=100)] = Field(
+        default_factory=dict
+    )
+    """Fixed-weight portfolios, each reported like a ticker under its name."""
+    benchmark: Ticker | None = None
+    """The market proxy, a ticker or a portfolio: each unit's active exposures against it."""
     models: Annotated[list[ModelSpec], Field(min_length=1)]
     frequency: Frequency = "daily"
     start: LaxDate | None = None
@@ -92,9 +127,9 @@ class ExposureParams(RunParams):
     hac_maxlags: Annotated[int, Field(ge=0, le=100)] | None = None
     rolling_cov_type: Literal["nonrobust", "HAC"] = "HAC"
     break_dates: Annotated[list[LaxDate], Field(default_factory=list, max_length=20)]
+    """Dates of a suspected break in the betas: a Chow test for each, per ticker and model."""
     data_quality: DataQualitySpec = Field(default_factory=DataQualitySpec)
     """Price checks before fitting; a finding warns (default) or fails the ticker."""
-    """Dates of a suspected break in the betas: a Chow test for each, per ticker and model."""
 
     @field_validator("models", mode="before")
     @classmethod
@@ -133,7 +168,43 @@ class ExposureParams(RunParams):
             raise ValueError(
                 f"models {french} need Fama-French factors; with source 'csv' give data.factors"
             )
+        self._check_portfolios()
         return self
+
+    def _check_portfolios(self) -> None:
+        """Portfolio names are new symbols; the benchmark is one the run has."""
+        symbols = {
+            **dict.fromkeys(self.tickers, "a ticker"),
+            self.market: "the market proxy",
+            **dict.fromkeys(
+                (
+                    f
+                    for m in self.model_specs
+                    if m.factors and MODELS[m.model].origin == "sectors"
+                    for f in m.factors
+                ),
+                "a sector ETF",
+            ),
+            **{
+                member: f"a member of portfolio {other!r}"
+                for other, spec in self.portfolios.items()
+                for member in spec.weights
+            },
+        }
+        for name in self.portfolios:
+            if name in symbols:
+                raise ValueError(
+                    f"portfolio {name!r} has the name of {symbols[name]}; "
+                    "give the portfolio a name of its own"
+                )
+        unique_slugs([*self.tickers, *self.portfolios], "ticker or portfolio")
+        known = [self.market, *self.tickers, *self.portfolios]
+        if self.benchmark is not None and self.benchmark not in known:
+            raise ValueError(
+                f"'benchmark' {self.benchmark!r} is not the market proxy, a ticker or a "
+                f"portfolio of the run (one of {', '.join(known)}); to compare with another "
+                "symbol, add it to 'tickers' or define a one-member portfolio of it"
+            )
 
     @property
     def model_specs(self) -> list[ModelSpec]:
@@ -156,4 +227,9 @@ class ExposureParams(RunParams):
 
     @property
     def units(self) -> list[str]:
-        return list(self.tickers)
+        """The tickers, then the portfolios (each one notebook, page and PDF)."""
+        return [*self.tickers, *self.portfolios]
+
+    def members(self) -> list[str]:
+        """Every portfolio member, once, in params order (fetched with the tickers)."""
+        return list(dict.fromkeys(m for spec in self.portfolios.values() for m in spec.weights))

@@ -77,7 +77,7 @@ def index_tables(
     tables = []
     for m in params.resolved_models():
         rows = []
-        for ticker in params.tickers:
+        for ticker in params.units:  # tickers, then portfolios
             slug = params.slugs[ticker]
             o = by_ticker.get(ticker)
             key = (ticker, m.id)
@@ -135,7 +135,7 @@ def heatmap_charts(params: ExposureParams, exposures: pd.DataFrame) -> list[char
             if len(sub)
             else pd.DataFrame()
         )
-        table = table.reindex(index=list(params.tickers), columns=list(m.definition.factors))
+        table = table.reindex(index=list(params.units), columns=list(m.definition.factors))
         table = table.astype(float)
         if not np.isfinite(table.to_numpy()).any():
             out.append(None)
@@ -153,7 +153,7 @@ def licence_lines(site: SiteInputs) -> list[str]:
     if data.source == "sample":
         from analysis.data.sample.catalog import WHEELS, price_group
 
-        symbols = [params.market, *params.tickers]
+        symbols = [params.market, *params.tickers, *params.members()]
         for m in params.resolved_models():
             if m.definition.origin == "sectors":
                 symbols += list(m.definition.factors)
