@@ -3,6 +3,7 @@ PDF and quality.csv say so) and fails the ticker when the params ask."""
 
 from __future__ import annotations
 
+import json
 import shutil
 import subprocess
 from pathlib import Path
@@ -60,6 +61,9 @@ def test_a_finding_warns_by_default(folder: Path) -> None:
     assert "Data quality: no findings" in (root / "site" / "reports" / "AAPL.html").read_text()
     index = (root / "site" / "index.html").read_text()
     assert ">ok, 2 warnings<" in index and "data quality: log return +13.8" in index
+    manifest = json.loads((root / "manifest.json").read_text())["data_quality"]
+    assert manifest["rules"]["on_finding"] == "warn" and list(manifest["findings"]) == ["MSFT"]
+    assert len(manifest["findings"]["MSFT"]) == 2
     exe = require_tool("pdftotext")
     text = subprocess.run(
         [exe, str(root / "pdf" / "MSFT.pdf"), "-"], capture_output=True, text=True, check=True

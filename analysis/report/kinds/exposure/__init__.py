@@ -173,6 +173,22 @@ class ExposureKind(ReportKind):
     }
     run_documents: ClassVar[tuple[str, ...]] = ("_universe",)
 
+    def summarize(self, paths: RunPaths, params: Any) -> dict[str, Any]:
+        """The data-quality findings per ticker and the rules that found them, for the
+        manifest (``quality.csv`` has them in full)."""
+        found: dict[str, list[str]] = {}
+        table = paths.root / "quality.csv"
+        if table.exists():
+            frame = pd.read_csv(table, dtype=str, keep_default_na=False)
+            for row in frame.itertuples():
+                found.setdefault(str(row.ticker), []).append(f"{row.series}: {row.detail}")
+        return {
+            "data_quality": {
+                "rules": params.data_quality.model_dump(mode="json"),
+                "findings": found,
+            }
+        }
+
     def extra_downloads(self, paths: RunPaths) -> dict[str, bytes]:
         """``rolling.zip``, and the universe tests' ``universe.csv`` and ``_universe.pdf``
         (written when the index is built; see :mod:`.site`)."""
