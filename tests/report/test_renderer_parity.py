@@ -313,6 +313,12 @@ def test_site_in_chromium_is_offline_and_fits(
             ".filter(r => r > window.innerWidth + 1).length"
         )
         assert overflow == 0, "an index table is cut off at 1400 px"
+        scrolled = page.evaluate(
+            "Array.from(document.querySelectorAll('.table-scroll'))"
+            ".filter(d => d.offsetParent !== null && d.scrollWidth > d.clientWidth + 1)"
+            ".map(d => d.querySelector('table') ? d.querySelector('table').id : '?')"
+        )
+        assert scrolled == [], f"index tables wider than the page at 1400 px: {scrolled}"
 
         page.goto(f"{base}/reports/{slug}.html")
         page.wait_for_function(
