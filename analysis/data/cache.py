@@ -149,6 +149,18 @@ class DataCache:
         return self.put(source, query, fetch(), extra=extra)
 
 
+def _window_query(
+    kind: str, tickers: Sequence[str], start: pd.Timestamp | None, end: pd.Timestamp | None
+) -> dict[str, Any]:
+    """The cache key of a query for ``tickers`` over a date window."""
+    return {
+        "kind": kind,
+        "tickers": sorted(tickers),
+        "start": None if start is None else str(pd.Timestamp(start).date()),
+        "end": None if end is None else str(pd.Timestamp(end).date()),
+    }
+
+
 class CachedPriceSource:
     """Wrap a price source so that each query is downloaded once and reused offline.
 
@@ -172,12 +184,7 @@ class CachedPriceSource:
         start: pd.Timestamp | None = None,
         end: pd.Timestamp | None = None,
     ) -> PriceBatch:
-        query = {
-            "kind": "prices",
-            "tickers": sorted(tickers),
-            "start": None if start is None else str(pd.Timestamp(start).date()),
-            "end": None if end is None else str(pd.Timestamp(end).date()),
-        }
+        query = _window_query("prices", tickers, start, end)
         if not self.refresh:
             hit = self.cache.get(self.name, query)
             if hit is not None:
@@ -216,12 +223,7 @@ class CachedPriceSource:
                 f"{self.name}: this source does not deliver share counts "
                 "(it has no fetch_shares); use the yahoo source"
             )
-        query = {
-            "kind": "shares",
-            "tickers": sorted(tickers),
-            "start": None if start is None else str(pd.Timestamp(start).date()),
-            "end": None if end is None else str(pd.Timestamp(end).date()),
-        }
+        query = _window_query("shares", tickers, start, end)
         if not self.refresh:
             hit = self.cache.get(self.name, query)
             if hit is not None:

@@ -45,7 +45,6 @@ from itertools import zip_longest
 from pathlib import Path
 from typing import Any
 
-import pandas as pd
 import yaml
 
 from analysis.errors import DataError, ParamsError
@@ -175,22 +174,9 @@ def read_run_folder(
 
 
 def snapshot_hashes(folder: Path) -> dict[str, str]:
-    """Content hashes of the snapshot in ``folder`` as its files are now.
-
-    Reads the files the way :meth:`RunData.load` does but without its check
-    against the hashes ``data.json`` records: here the point is to compare the
-    contents with the manifest, and to say which part differs.
-    """
-    meta = json.loads((folder / "data.json").read_text(encoding="utf-8"))
-    data = RunData(
-        prices=pd.read_parquet(folder / "prices.parquet"),
-        failed=meta["failed"],
-        factors={f: pd.read_parquet(folder / f"factors_{f}.parquet") for f in meta["factors"]},
-        custom=pd.read_parquet(folder / "custom_factors.parquet") if meta["custom"] else None,
-        source=meta["source"],
-        attributes=meta.get("attributes", {}),
-    )
-    return data.hashes()
+    """Content hashes of the snapshot in ``folder`` as its files are now (read without
+    :meth:`RunData.load`'s check against the hashes ``data.json`` records)."""
+    return RunData.load(folder, check=False).hashes()
 
 
 def compare_hashes(recorded: dict[str, str], folder: Path) -> list[Check]:
