@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import base64
 import hashlib
+import io
 import re
 import subprocess
 from pathlib import Path
@@ -99,7 +100,9 @@ def _notebook(*, failed: bool) -> nbformat.NotebookNode:
     else:
         result = _fit()
         chart = charts.exposure_bars(result)
-        png_only = Figure(chart).png()
+        buf = io.BytesIO()
+        chart.static.savefig(buf, format="png", dpi=100)  # an image with no other rendition
+        png_only = buf.getvalue()
         code.outputs = [
             _display(_coef_table(result)._repr_mimebundle_()),
             _display(Figure(chart, key="TST")._repr_mimebundle_()),

@@ -135,7 +135,7 @@ def expected(notebook: Path) -> Expected:
         texts = [cell.source] if cell.cell_type == "markdown" else []
         for out in cell.get("outputs", []):
             data = out.get("data", {})
-            if "image/png" in data:
+            if "image/svg+xml" in data:
                 figures += 1
             elif "text/markdown" in data:
                 md = "".join(data["text/markdown"])

@@ -2,13 +2,13 @@
 
 Each object returns a MIME bundle from ``_repr_mimebundle_``; renderers pick
 the type they can use, the way Quarto does (HTML: ``text/html`` first; typst
-PDF: ``text/markdown`` first, then ``image/png``):
+PDF: ``text/markdown`` first, then ``image/svg+xml``):
 
 * :class:`Figure` carries ``text/html`` (an interactive plotly div that expects
-  plotly.js on the page, loaded once per site from a relative path),
-  ``image/png`` (the static matplotlib rendition) and plotly's own JSON type
-  (JupyterLab draws that natively). It carries no ``text/markdown``, so the
-  PDF gets the PNG.
+  plotly.js on the page, loaded once per site from a relative path) and
+  ``image/svg+xml`` (the static matplotlib rendition, vector, its text kept as
+  text in DejaVu Sans, which the PDF embeds). It carries no ``text/markdown``,
+  so the PDF gets the SVG.
 * :class:`Table` carries ``text/html`` (escaped, styled by the site CSS) and
   ``text/markdown`` (a pandoc simple table, which becomes a real table in the PDF).
 * :class:`Markdown` carries ``text/markdown`` only (headings, notes).
@@ -19,7 +19,6 @@ re-running a notebook on the same data gives the same file.
 
 from __future__ import annotations
 
-import base64
 import hashlib
 import html
 import io
@@ -29,13 +28,17 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
+import matplotlib
 import numpy as np
 import pandas as pd
 import plotly.io as pio
 
 from analysis.charts import Chart
 
-PNG_DPI = 150
+SVG_RC = {"svg.fonttype": "none", "svg.hashsalt": "factor-report"}
+"""How static figures are written: text as ``<text>`` in the charts' font (not one path per
+glyph: half the drawing time of a PNG and a third of its size, and sharp in print), element
+ids from a fixed salt so that the same figure is the same bytes on every run."""
 PLOTLY_CONFIG = {"displaylogo": False, "responsive": True}
 
 _MD_SPECIAL = re.compile(r"([\\`*_{}\[\]<>|^~$#])")
@@ -184,7 +187,7 @@ class Table:
 
 
 class Figure:
-    """A :class:`~analysis.charts.Chart` as an interactive div and a PNG.
+    """A :class:`~analysis.charts.Chart` as an interactive div and an SVG.
 
     The chart's caption is not part of the figure output: show it with
     :func:`figure_with_caption`, so both renditions print it once, as text.
@@ -200,12 +203,14 @@ class Figure:
         digest = hashlib.sha256(f"{self.key}/{self.chart.name}/{self.chart.title}".encode())
         return f"fig-{self.chart.name}-{digest.hexdigest()[:12]}"
 
-    def png(self) -> bytes:
+    def svg(self) -> str:
+        """The static figure as SVG text (see :data:`SVG_RC`)."""
         buf = io.BytesIO()
         # the charts use constrained layout, which already fits every label inside the
         # figure; bbox_inches="tight" would draw each figure a second time to measure it
-        self.chart.static.savefig(buf, format="png", dpi=PNG_DPI, metadata={"Software": None})
-        return buf.getvalue()
+        with matplotlib.rc_context(SVG_RC):
+            self.chart.static.savefig(buf, format="svg", metadata={"Date": None})
+        return buf.getvalue().decode("utf-8")
 
     def _repr_mimebundle_(
         self, include: Any = None, exclude: Any = None
@@ -219,10 +224,10 @@ class Figure:
         )
         data = {
             "text/html": f'<div class="report-figure">{div}</div>',
-            "image/png": base64.b64encode(self.png()).decode("ascii"),
+            "image/svg+xml": self.svg(),
             "text/plain": f"<Figure: {self.chart.title}>",
         }
-        meta = {"image/png": {"alt": self.chart.title}}
+        meta = {"image/svg+xml": {"alt": self.chart.title}}
         return data, meta
 
 

@@ -15,7 +15,7 @@ renderer (:data:`~.render_builtin.HTML_PRIORITY`,
   PDF ignores;
 * the PDF's rendition, where it differs, sits in a
   ``.content-visible when-format="typst"`` div: a table's pipe table with its
-  caption (numbered, ``tbl-`` label), a figure's PNG as a numbered figure whose
+  caption (numbered, ``tbl-`` label), a figure's SVG as a numbered figure whose
   caption is the italic note that follows it (that note then shows on the HTML
   page only);
 * an error shows a short reason (no traceback, no absolute path) and a link to
@@ -27,7 +27,6 @@ unit, run, date, status, "Download PDF") and the PDF's metadata.
 
 from __future__ import annotations
 
-import base64
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -141,9 +140,9 @@ class _Outputs:
         used_caption = False
         if pdf_mime == "text/markdown":
             parts.append(_only("typst", self._table_md(text["text/markdown"])))
-        elif pdf_mime in ("image/png", "image/jpeg"):
-            raw = base64.b64decode(text[pdf_mime])
-            ext = "png" if pdf_mime == "image/png" else "jpg"
+        elif pdf_mime in render_builtin.IMAGE_MIMES:
+            raw = render_builtin.image_bytes(data, pdf_mime)
+            ext = render_builtin.IMAGE_MIMES[pdf_mime]
             used_caption = caption is not None
             parts.append(_only("typst", self._figure_md(raw, ext, caption or "")))
         elif pdf_mime == "text/plain" and html_mime != "text/plain":

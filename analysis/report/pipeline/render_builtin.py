@@ -99,7 +99,13 @@ HTML_PRIORITY: tuple[str, ...] = (
 )
 """MIME types an HTML page shows, best first (Quarto's HTML order)."""
 
-PDF_PRIORITY: tuple[str, ...] = ("text/markdown", "image/png", "image/jpeg", "text/plain")
+PDF_PRIORITY: tuple[str, ...] = (
+    "text/markdown",
+    "image/svg+xml",
+    "image/png",
+    "image/jpeg",
+    "text/plain",
+)
 """MIME types the PDF shows, best first (Quarto's ``format: typst`` order)."""
 
 PDF_TEXT_WIDTH_IN = (21.0 - 2 * 2.2) / 2.54
@@ -537,6 +543,27 @@ def _png_size_in(data: bytes, default_dpi: float = 150.0) -> tuple[float, float]
     return width / dpi_x, height / dpi_y
 
 
+_SVG_SIZE = re.compile(
+    rb"<svg\b[^>]*?\bwidth=\"([0-9.]+)pt\"[^>]*?\bheight=\"([0-9.]+)pt\"", re.DOTALL
+)
+
+
+def _svg_size_in(data: bytes) -> tuple[float, float] | None:
+    """Print size (width, height) in inches of an SVG whose root gives them in points."""
+    m = _SVG_SIZE.search(data[:4096])
+    return (float(m.group(1)) / 72, float(m.group(2)) / 72) if m else None
+
+
+IMAGE_MIMES = {"image/svg+xml": "svg", "image/png": "png", "image/jpeg": "jpg"}
+"""The image types a PDF shows, and their file extensions."""
+
+
+def image_bytes(data: Any, mime: str) -> bytes:
+    """An image output's file content (SVG is stored as text, the others as base64)."""
+    text = source_text(data[mime])
+    return text.encode("utf-8") if mime == "image/svg+xml" else base64.b64decode(text)
+
+
 def image_markdown(path: str, data: bytes, caption: str) -> str:
     """An image at the text width, never enlarged past its print size nor taller than a page.
 
@@ -544,7 +571,7 @@ def image_markdown(path: str, data: bytes, caption: str) -> str:
     keeps its size; a tall one is narrowed so that it and its caption fit on
     one page.
     """
-    size = _png_size_in(data)
+    size = _svg_size_in(data) if path.endswith(".svg") else _png_size_in(data)
     if size is None:
         return f"![{caption}]({path}){{width=100%}}"
     width, height = size
@@ -598,10 +625,10 @@ def _pdf_markdown(report: _Report, folder: Path) -> tuple[str, bool]:
                 if mime == "text/markdown":
                     blocks.append(source_text(out.data[mime]))
                     h1 = h1 or bool(_ATX_H1.search(blocks[-1]))
-                elif mime in ("image/png", "image/jpeg"):
+                elif mime in IMAGE_MIMES:
                     n_images += 1
-                    name = f"figure-{n_images:03d}.{'png' if mime == 'image/png' else 'jpg'}"
-                    data = base64.b64decode(source_text(out.data[mime]))
+                    name = f"figure-{n_images:03d}.{IMAGE_MIMES[mime]}"
+                    data = image_bytes(out.data, mime)
                     (folder / name).write_bytes(data)
                     # a figure's caption is the italic note right after it: keep them together
                     caption = figure_caption(outputs[i]) if i < len(outputs) else None
@@ -717,6 +744,13 @@ def render_markdown_pdf(
         ignore_system_fonts=True,
     )
     atomic_write_bytes(out, bytes(pdf))
+
+
+def figure_fonts() -> list[Path]:
+    """matplotlib's DejaVu Sans files: the font of the figures' SVG text, for Typst."""
+    import matplotlib
+
+    return sorted((Path(matplotlib.get_data_path()) / "fonts" / "ttf").glob("DejaVuSans*.ttf"))
 
 
 def _font_paths() -> list[str]:

@@ -11,6 +11,7 @@ The run is staged as a Quarto website project in ``<run>/.quarto-stage``:
                             (rendered from their outputs, not executed)
 ``_partials/``              template partials: the shared PDF style
                             (``templates/typst/typst-template.typ``), no HTML title block
+``_fonts/``                 matplotlib's DejaVu Sans, the font of the SVG figures' text
 ``assets/``                 plotly.min.js, site.css, quarto.css, site.js
 ``downloads/``              the kind's contract tables (CSV), extras, manifest.json
 ==========================  ==================================================
@@ -141,6 +142,8 @@ def stage_project(q: QuartoSite, stage: Path) -> dict[str, quarto_notebook.Stage
     atomic_write_bytes(stage / "reports" / "_metadata.yml", REPORTS_METADATA.read_bytes())
     for name, src in TEMPLATE_PARTIALS.items():
         atomic_write_bytes(stage / "_partials" / name, src.read_bytes())
+    for font in render_builtin.figure_fonts():
+        atomic_write_bytes(stage / "_fonts" / font.name, font.read_bytes())
     for slug, nb in q.notebooks.items():
         if nb.exists():
             staged[slug] = quarto_notebook.stage_notebook(

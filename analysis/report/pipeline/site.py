@@ -149,15 +149,31 @@ def write_downloads(site: SiteInputs, folder: Path) -> None:
         atomic_write_bytes(folder / "downloads" / name, payload)
 
 
+_ZIPS: dict[tuple[str, str], tuple[tuple[tuple[str, int, int], ...], bytes]] = {}
+
+
 def zip_folder(folder: Path, prefix: str) -> bytes:
-    """The CSV files of ``folder`` as a reproducible zip (fixed timestamps, sorted names)."""
+    """The CSV files of ``folder`` as a reproducible zip (fixed timestamps, sorted names).
+
+    The last zip of each folder is kept with the names, sizes and modification
+    times of the files it holds, and returned again while they are unchanged:
+    building a site asks for the downloads three times, and a 500-ticker run's
+    ``rolling.zip`` takes seconds to compress.
+    """
+    files = sorted(folder.glob("*.csv"))
+    signature = tuple((p.name, (st := p.stat()).st_size, st.st_mtime_ns) for p in files)
+    key = (str(folder.resolve()), prefix)
+    cached = _ZIPS.get(key)
+    if cached is not None and cached[0] == signature:
+        return cached[1]
     buf = io.BytesIO()
     with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as zf:
-        for p in sorted(folder.glob("*.csv")):
+        for p in files:
             info = zipfile.ZipInfo(f"{prefix}/{p.name}", date_time=(1980, 1, 1, 0, 0, 0))
             info.compress_type = zipfile.ZIP_DEFLATED
             zf.writestr(info, p.read_bytes())
-    return buf.getvalue()
+    _ZIPS[key] = (signature, buf.getvalue())
+    return _ZIPS[key][1]
 
 
 def download_files(site: SiteInputs) -> dict[str, bytes]:
