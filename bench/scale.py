@@ -119,6 +119,50 @@ def run_project(
     return secs, peak[0]
 
 
+def profile(run: Path, template: Path, cores: int) -> list[str]:
+    """Where the time went, from the run's manifest: per ticker (mean over the tickers, on a
+    worker) and in the parent, with each as seconds per ticker per core of the whole run."""
+    import json
+
+    import nbformat
+
+    man = json.loads((run / "manifest.json").read_text())
+    units = [u for u in man["units"].values() if u.get("seconds")]
+    n = len(units)
+
+    def label(source: str) -> str:  # the cell's first statement that is not an import
+        code = [ln for ln in source.splitlines() if ln.strip() and not ln.startswith("#")]
+        return next((ln for ln in code if not ln.startswith(("from ", "import "))), "")[:60]
+
+    first = {
+        c.get("id", ""): label(c.source)
+        for c in nbformat.read(template, as_version=4).cells
+        if c.cell_type == "code"
+    }
+    first["injected-parameters"] = "(papermill's parameters)"
+    lines = [f"\nprofile of the {n}-ticker run (mean seconds per ticker, on one worker):"]
+    stages = {
+        k: sum(u["seconds"].get(k, 0.0) for u in units) / n for k in ("execute", "html", "pdf")
+    }
+    cells: dict[str, float] = {}
+    for u in units:
+        for k, v in u.get("cell_seconds", {}).items():
+            cells[k] = cells.get(k, 0.0) + v / n
+    for k, v in sorted(cells.items(), key=lambda kv: -kv[1]):
+        lines.append(f"  cell {k:<20} {v:6.3f}  {first.get(k, '')}")
+    lines.append(f"  {'kernel, papermill, I/O':<25} {stages['execute'] - sum(cells.values()):6.3f}")
+    lines.append(f"  {'HTML page':<25} {stages['html']:6.3f}")
+    lines.append(f"  {'PDF (pandoc + typst)':<25} {stages['pdf']:6.3f}")
+    lines.append(f"  {'total on a worker':<25} {sum(stages.values()):6.3f}")
+    sec = man["seconds"]
+    parent = {k: sec.get(k, 0.0) for k in ("fetch", "collect", "render")}
+    lines.append(
+        "parent (serial, whole run): "
+        + ", ".join(f"{k} {v:.1f} s ({v * cores / n:.3f} s/ticker/core)" for k, v in parent.items())
+    )
+    return lines
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--tickers", type=int, default=500)
@@ -185,6 +229,9 @@ def main() -> None:
         f"({naive_per / (rows[0][2] / n):.1f}x); 1->2 workers >= 1.7x: "
         f"{'met' if d1 / d2 >= 1.7 else 'NOT met'} ({d1 / d2:.2f}x); parent peak RSS < 2 GB: "
         f"{'met' if rows[0][3] < 2048 else 'NOT met'} ({rows[0][3]:.0f} MiB)"
+    )
+    print(
+        "\n".join(profile(folder / "local" / "scale", ROOT / "templates" / "exposure.ipynb", CORES))
     )
     if not args.keep:
         shutil.rmtree(folder, ignore_errors=True)

@@ -16,8 +16,10 @@ Conventions
   global ``rcParams`` for the duration of the build, so two threads should not
   build static figures at the same moment.)
 - Static figures are 6.5 inches wide (the text width of an A4 page with
-  2.5 cm margins) at 200 dpi, with fonts of at least 8 pt once printed at
-  that width.
+  2.5 cm margins), with fonts of at least 8 pt once printed at that width.
+  The reports write them as SVG with the text kept as text
+  (:data:`analysis.report.pipeline.display.SVG_RC`); ``DPI`` only matters
+  to a caller who saves a raster image.
 - Plotly figures have no fixed width (they follow the page) and a modest
   height. Their template is a trimmed ``plotly_white`` look with the same
   palette and font as the static figures, carrying only the layout
