@@ -321,6 +321,33 @@ def test_pdf_has_title_ticker_betas_and_sane_length(
     assert 1 <= _pages(pdf) <= 4
 
 
+def test_pdf_figures_are_vector_with_the_chart_text_in_dejavu_sans(
+    rendered: dict[str, Path], result: OLSResult
+) -> None:
+    text = _pdftotext(rendered["TST.pdf"])
+    chart = charts.exposure_bars(result)
+    assert chart.title in text  # the SVG's title is text in the PDF, not pixels
+    require_tool("pdffonts")
+    fonts = subprocess.run(
+        ["pdffonts", str(rendered["TST.pdf"])], capture_output=True, text=True, check=True
+    ).stdout
+    assert re.search(r"\+DejaVuSans\s", fonts)  # embedded, from matplotlib's font files
+
+
+def test_svg_figures_are_sized_from_their_points() -> None:
+    svg = Figure(charts.exposure_bars(_fit())).svg()
+    assert "<text" in svg and "DejaVu Sans" in svg  # text kept as text
+    assert svg == Figure(charts.exposure_bars(_fit())).svg()  # same bytes every time
+    # 6.5 in wide: at least the text width, so the figure fills it
+    assert render_builtin.image_markdown("f.svg", svg.encode(), "c") == "![c](f.svg){width=100%}"
+    tall = b'<svg xmlns="http://www.w3.org/2000/svg" width="216pt" height="1440pt">'
+    shown = render_builtin.image_markdown("t.svg", tall, "c")  # 3 x 20 in: narrowed to fit
+    width = float(re.search(r"width=([0-9.]+)in", shown).group(1))  # type: ignore[union-attr]
+    assert width * 20 / 3 <= render_builtin.PDF_MAX_IMAGE_HEIGHT_IN + 0.01
+    small = b'<svg xmlns="http://www.w3.org/2000/svg" width="144pt" height="72pt">'
+    assert render_builtin.image_markdown("s.svg", small, "c") == "![c](s.svg){width=2.00in}"
+
+
 def test_pdf_of_failed_notebook_shows_the_error(rendered: dict[str, Path]) -> None:
     pdf = rendered["FAIL.pdf"]
     assert pdf.read_bytes().startswith(b"%PDF-")

@@ -86,6 +86,28 @@ def test_nothing_leaks_between_notebooks(tmp_path: Path) -> None:
     assert counts == list(range(1, len(counts) + 1))  # counter restarts at 1
 
 
+def test_the_notebook_is_written_once_at_start_and_once_at_the_end(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Not after every cell (papermill's default): the partial file is never read meanwhile."""
+    import papermill.engines
+
+    writes: list[str] = []
+    real = papermill.engines.write_ipynb
+
+    def counting(nb: object, path: str, **kw: object) -> None:
+        writes.append(path)
+        real(nb, path, **kw)
+
+    monkeypatch.setattr(papermill.engines, "write_ipynb", counting)
+    body = "import gc\nprint('frozen', gc.get_freeze_count() > 1000)"
+    res = _run(tiny_template(tmp_path, body), tmp_path / "out.ipynb", tmp_path, "warm", x=3)
+    assert res.ok, res.error
+    assert len(writes) == 2  # four code cells (with papermill's parameters cell)
+    text = outputs_text(nbformat.read(res.path, as_version=4))
+    assert "frozen True" in text and "after 3" in text  # preloaded objects left out of gc
+
+
 def test_a_timed_out_kernel_is_replaced(tmp_path: Path) -> None:
     slow = tiny_template(tmp_path, "import time\ntime.sleep(30)")
     started = warm.POOL.started

@@ -746,16 +746,18 @@ def render_markdown_pdf(
     atomic_write_bytes(out, bytes(pdf))
 
 
-def figure_fonts() -> list[Path]:
-    """matplotlib's DejaVu Sans files: the font of the figures' SVG text, for Typst."""
+def _mpl_fonts() -> Path:
     import matplotlib
 
-    return sorted((Path(matplotlib.get_data_path()) / "fonts" / "ttf").glob("DejaVuSans*.ttf"))
+    return Path(matplotlib.get_data_path()) / "fonts" / "ttf"
+
+
+def figure_fonts() -> list[Path]:
+    """matplotlib's DejaVu Sans files: the font of the figures' SVG text, for Typst."""
+    return sorted(_mpl_fonts().glob("DejaVuSans*.ttf"))
 
 
 def _font_paths() -> list[str]:
     """matplotlib's DejaVu fonts (the charts' font), so the PDF does not depend on the system."""
-    import matplotlib
-
-    folder = Path(matplotlib.get_data_path()) / "fonts" / "ttf"
+    folder = _mpl_fonts()
     return [str(folder)] if folder.is_dir() else []
