@@ -26,7 +26,7 @@ import math
 import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import matplotlib
 import numpy as np
@@ -35,7 +35,10 @@ import plotly.io as pio
 
 from analysis.charts import Chart
 
-SVG_RC = {"svg.fonttype": "none", "svg.hashsalt": "factor-report"}
+if TYPE_CHECKING:
+    from matplotlib.typing import RcKeyType
+
+SVG_RC: dict[RcKeyType, Any] = {"svg.fonttype": "none", "svg.hashsalt": "factor-report"}
 """How static figures are written: text as ``<text>`` in the charts' font, not rasterized
 glyphs (a ticker's 13 figures draw in 1.06 s instead of 1.33 s as 150-dpi PNGs, take 490
 instead of 710 KiB, and print sharp); element ids from a fixed salt, so that the same figure
