@@ -338,8 +338,10 @@ def test_svg_figures_are_sized_from_their_points() -> None:
     svg = Figure(charts.exposure_bars(_fit())).svg()
     assert "<text" in svg and "DejaVu Sans" in svg  # text kept as text
     assert svg == Figure(charts.exposure_bars(_fit())).svg()  # same bytes every time
-    # 6.5 in wide: at least the text width, so the figure fills it
-    assert render_builtin.image_markdown("f.svg", svg.encode(), "c") == "![c](f.svg){width=100%}"
+    # its print size, 6.5 in (468 pt): just inside the text width, as the PNGs were
+    assert render_builtin.image_markdown("f.svg", svg.encode(), "c") == "![c](f.svg){width=6.50in}"
+    wide = b'<svg xmlns="http://www.w3.org/2000/svg" width="720pt" height="360pt">'
+    assert render_builtin.image_markdown("w.svg", wide, "c") == "![c](w.svg){width=100%}"
     tall = b'<svg xmlns="http://www.w3.org/2000/svg" width="216pt" height="1440pt">'
     shown = render_builtin.image_markdown("t.svg", tall, "c")  # 3 x 20 in: narrowed to fit
     width = float(re.search(r"width=([0-9.]+)in", shown).group(1))  # type: ignore[union-attr]
